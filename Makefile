@@ -1,0 +1,77 @@
+# Every entry point installs what it needs on first use: `make demo` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON312 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+VENV := .venv
+TOOLS := .tools/sam
+PY := $(VENV)/bin/python
+SAM := $(TOOLS)/bin/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+# The layer's package and the functions import the way Lambda lays them out (/opt/python, /var/task).
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
+COVERAGE_MIN ?= 85
+
+.PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench clean
+
+help: ## List the entry points
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found (pyenv install 3.12)"; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(TOOLS)/.installed: tools/requirements-sam.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found (pyenv install 3.12)"; exit 1; }
+	$(PYTHON312) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r tools/requirements-sam.txt
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv (python3.12) with the pinned dev dependencies
+
+tools: $(TOOLS)/.installed ## Install aws-sam-cli in its own tool venv
+
+lint: install ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: install tools ## cfn-lint and sam validate --lint (offline)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+build: tools ## sam build (python3.12 first on PATH, as SAM's builder needs)
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --template template.yaml
+
+test: lint validate build ## Everything CI runs: lint, types, template checks, sam build, all tests with coverage
+	$(VENV)/bin/pytest --cov --cov-fail-under=$(COVERAGE_MIN)
+
+test-unit: install ## Unit tests only (no network, no emulator)
+	$(VENV)/bin/pytest tests/unit --no-cov
+
+test-integration: install ## Integration tests (moto in-process)
+	$(VENV)/bin/pytest tests/integration --no-cov
+
+run: install ## Start the local stack in the foreground (Ctrl-C stops it)
+	$(PY) -m local.stack
+
+demo: install ## Start the local stack, deliver every event to a verifying receiver, print the table
+	$(PY) -m local.demo
+
+token: install ## Print a bearer token for the local stack: make token ACCOUNT=acme ROLE=admin|reader
+	@$(PY) -m local.token --account "$(or $(ACCOUNT),acme)" --role "$(or $(ROLE),admin)"
+
+bench: install ## Run every benchmark (each prints ratio= last)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean: ## Remove build output and caches (keeps the venvs)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .local

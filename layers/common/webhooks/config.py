@@ -1,0 +1,85 @@
+"""Settings: one pydantic model per function, composed from shared parts, read once from the environment.
+
+This is the only module that reads environment variables. Every field names the variable it
+comes from (its alias); the template test checks that template.yaml sets each one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from webhooks.catalogue import Entity, Environment, is_valid_pattern
+
+
+def _comma_separated(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _json_object(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _event_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    invalid = [pattern for pattern in patterns if not is_valid_pattern(pattern)]
+    if invalid:
+        raise ValueError(f"not an event name or wildcard of the catalogue: {', '.join(invalid)}")
+    return patterns
+
+
+CommaSeparated = BeforeValidator(_comma_separated)
+
+
+class _FromEnvironment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
+        return cls.model_validate(dict(os.environ if environ is None else environ))
+
+    @classmethod
+    def variable_names(cls) -> frozenset[str]:
+        return frozenset(field.alias or name for name, field in cls.model_fields.items())
+
+
+class CommonSettings(_FromEnvironment):
+    """What every function needs: where the webhook data lives and what this deployment delivers."""
+
+    deployment_environment: str = Field(alias="DEPLOYMENT_ENVIRONMENT")
+    tracing_enabled: bool = Field(alias="TRACING_ENABLED")
+    webhooks_table: str = Field(alias="WEBHOOKS_TABLE")
+    deliveries_table: str = Field(alias="DELIVERIES_TABLE")
+    audit_table: str = Field(alias="AUDIT_TABLE")
+    delivery_queue_url: str = Field(alias="DELIVERY_QUEUE_URL")
+    permitted_environments: Annotated[frozenset[Environment], CommaSeparated] = Field(
+        alias="PERMITTED_ENVIRONMENTS", min_length=1
+    )
+    permitted_events: Annotated[tuple[str, ...], CommaSeparated, AfterValidator(_event_patterns)] = Field(
+        alias="PERMITTED_EVENTS", min_length=1
+    )
+    delivery_log_retention_days: int = Field(alias="DELIVERY_LOG_RETENTION_DAYS", ge=1)
+
+
+class ManageSettings(CommonSettings):
+    webhook_quota_per_account: int = Field(alias="WEBHOOK_QUOTA_PER_ACCOUNT", ge=1)
+    allow_http_for_development: bool = Field(alias="ALLOW_HTTP_FOR_DEVELOPMENT")
+
+
+class EmitSettings(CommonSettings):
+    table_entities: Annotated[dict[str, Entity], BeforeValidator(_json_object)] = Field(alias="TABLE_ENTITIES")
+
+
+class DeliverSettings(CommonSettings):
+    delivery_concurrency: int = Field(alias="DELIVERY_CONCURRENCY", ge=1, le=50)
+    # Only the local stack sets this: on AWS, deliveries to loopback addresses are always refused.
+    allow_loopback_delivery: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
+
+
+# Variables the local stack may set that a deployment never does; the template test exempts them.
+LOCAL_ONLY_VARIABLES = frozenset({"ALLOW_LOOPBACK_DELIVERY"})

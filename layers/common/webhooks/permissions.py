@@ -1,0 +1,57 @@
+"""Every AWS action each function's code performs, and on which template resource
+(a logical id, or a logical id plus `/index/*` for a table's secondary indexes).
+
+The single list that both sides are checked against: the template test requires each function's
+policy to grant exactly these actions on these resources, and the integration tests record every
+AWS call a handler makes and fail on one that is not listed here. IAM names the action, not the
+API: SendMessageBatch is authorised as sqs:SendMessage, TransactWriteItems as its item actions.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
+    "ManageFunction": {
+        "WebhooksTable": frozenset(
+            {
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:ConditionCheckItem",
+            }
+        ),
+        "AuditTable": frozenset({"dynamodb:PutItem", "dynamodb:Query"}),
+        "DeliveriesTable": frozenset({"dynamodb:GetItem", "dynamodb:Query"}),
+        "DeliveriesTable/index/*": frozenset({"dynamodb:Query"}),
+        "DeliveryQueue": frozenset({"sqs:SendMessage"}),
+    },
+    "EmitFunction": {
+        "WebhooksTable": frozenset({"dynamodb:Query"}),
+        "DeliveriesTable": frozenset({"dynamodb:PutItem"}),
+        "DeliveryQueue": frozenset({"sqs:SendMessage"}),
+    },
+    "DeliverFunction": {
+        "WebhooksTable": frozenset({"dynamodb:GetItem", "dynamodb:UpdateItem"}),
+        "AuditTable": frozenset({"dynamodb:PutItem"}),
+        "DeliveriesTable": frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}),
+        "DeliveryQueue": frozenset({"sqs:SendMessage"}),
+    },
+}
+
+# API operations whose IAM action has another name.
+OPERATION_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "sqs:SendMessageBatch": ("sqs:SendMessage",),
+    "sqs:DeleteMessageBatch": ("sqs:DeleteMessage",),
+    "sqs:ChangeMessageVisibilityBatch": ("sqs:ChangeMessageVisibility",),
+    "dynamodb:TransactWriteItems": (),  # authorised per item: see transact_item_actions
+    "dynamodb:TransactGetItems": (),
+}
+
+
+def actions_for_operation(service: str, operation: str) -> tuple[str, ...]:
+    """The IAM actions one API call needs (for a transaction, the caller adds its items' actions)."""
+    name = f"{service}:{operation}"
+    return OPERATION_ACTIONS.get(name, (name,))

@@ -1,0 +1,64 @@
+"""Loads a function's handler module the way Lambda would: fresh, with the template's environment."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from local.sam_template import DeployedDataPlane, function_environment, translated_template
+from tests.support.aws_calls import AwsCallRecorder
+
+
+def handler_module_name(function: str) -> str:
+    """functions/manage/ + app.handler -> functions.manage.app"""
+    properties = translated_template()["Resources"][function]["Properties"]
+    code_key = properties["Code"]["S3Key"].strip("/")
+    module = properties["Handler"].rsplit(".", 1)[0]
+    return f"{code_key.replace('/', '.')}.{module}"
+
+
+@dataclass
+class LoadedHandler:
+    function: str
+    module: ModuleType
+    recorder: AwsCallRecorder
+
+    def __call__(self, event: dict[str, Any], context: Any = None) -> Any:
+        result = self.module.handler(event, context or LambdaContext(self.function))
+        undeclared = self.recorder.undeclared(self.function)
+        assert not undeclared, f"{self.function} made AWS calls webhooks.permissions does not declare: {undeclared}"
+        return result
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_handler(
+    function: str,
+    deployed: DeployedDataPlane,
+    recorder: AwsCallRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str] | None = None,
+) -> LoadedHandler:
+    """Import the handler with `environment` (default: the template's environment for the function)."""
+    if environment is None:
+        environment = function_environment(translated_template(), function, deployed)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    module_name = handler_module_name(function)
+    sys.modules.pop(module_name, None)
+    module = importlib.import_module(module_name)
+    return LoadedHandler(function, module, recorder)

@@ -1,0 +1,63 @@
+"""The delivery log: one record per attempt of one delivery (an event for one webhook)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhooks.domain.messages import Trigger
+
+RESPONSE_EXCERPT_BYTES = 4096
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # claimed, POST in flight; shown as `unknown` once older than the function timeout
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+class ErrorKind(StrEnum):
+    HTTP_STATUS = "http_status"  # answered, but not 2xx
+    REDIRECT = "redirect"  # 3xx: not followed
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"  # refused, reset, closed early
+    TLS = "tls"
+    DNS = "dns"
+    BLOCKED_ADDRESS = "blocked_address"  # resolved to a non-public address
+    INVALID_URL = "invalid_url"
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # the message did not fit in SQS
+    WEBHOOK_NOT_FOUND = "webhook_not_found"
+    WEBHOOK_DISABLED = "webhook_disabled"
+    NOT_SUBSCRIBED = "not_subscribed"
+    ENVIRONMENT_MISMATCH = "environment_mismatch"
+    NOT_PERMITTED = "not_permitted"  # the deployment does not deliver this environment or event
+    CRASHED = "crashed"  # claimed, never completed
+
+
+class DeliveryRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    delivery_id: str
+    attempt: int = Field(ge=1)
+    event_id: str
+    event: str
+    webhook_id: str
+    account_id: str
+    environment: str
+    trigger: Trigger
+    status: DeliveryStatus
+    requested_at: datetime
+    completed_at: datetime | None = None
+    http_status: int | None = None
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
+    duration_ms: int | None = None
+    response_excerpt: str | None = None
+    response_truncated: bool = False
+    request_headers: dict[str, str] = Field(default_factory=dict)
+    request_body: str | None = None
+    expires_at: int = Field(description="Epoch seconds; DynamoDB TTL removes the record after it.")

@@ -1,0 +1,68 @@
+"""The shared DynamoDB adapters against the template's tables in moto."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.conftest import MotoAws
+from tests.support.builders import NOW, a_webhook
+from webhooks.adapters.delivery_log import DynamoDeliveryLog, item_to_record, webhook_ref
+from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.messages import Trigger
+from webhooks.domain.webhook import RetryPolicy
+
+
+def _put(aws: MotoAws, item: WebhookItem) -> None:
+    aws.session.client("dynamodb").put_item(
+        TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(item.to_document())
+    )
+
+
+def test_a_webhook_round_trips_through_its_stored_item(aws: MotoAws) -> None:
+    # Given a stored webhook with a retry policy and a custom timeout
+    webhook = a_webhook(retry_policy=RetryPolicy(max_attempts=3), read_timeout_seconds=2.5)
+    _put(aws, WebhookItem.from_entity(webhook))
+    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+    # When it is read back
+    # Then it is the same entity, and another account cannot read it
+    assert store.get("acme", webhook.webhook_id) == webhook
+    assert store.get("globex", webhook.webhook_id) is None
+
+
+def test_an_accounts_webhooks_are_read_with_a_query_never_a_scan(aws: MotoAws) -> None:
+    # Given 30 webhooks of one account and one of another
+    for index in range(30):
+        _put(aws, WebhookItem.from_entity(a_webhook(webhook_id=f"wh-{index:02}", description="d" * 400)))
+    _put(aws, WebhookItem.from_entity(a_webhook(webhook_id="other", account_id="globex")))
+    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+    # When the account's webhooks are listed
+    webhooks = store.list_for_account("acme")
+    # Then all 30 come back, none of the other account's, and no Scan was made
+    assert sorted(w.webhook_id for w in webhooks) == [f"wh-{index:02}" for index in range(30)]
+    assert all(call.action != "dynamodb:Scan" for call in aws.recorder.calls)
+
+
+def test_a_delivery_record_is_stored_with_its_index_keys_and_expiry(aws: MotoAws) -> None:
+    record = DeliveryRecord(
+        delivery_id="msg_1",
+        attempt=1,
+        event_id="evt_1",
+        event="license.created",
+        webhook_id="wh-1",
+        account_id="acme",
+        environment="production",
+        trigger=Trigger.EVENT,
+        status=DeliveryStatus.FAILED,
+        error_kind=ErrorKind.PAYLOAD_TOO_LARGE,
+        requested_at=NOW,
+        expires_at=int((NOW + timedelta(days=30)).timestamp()),
+    )
+    DynamoDeliveryLog(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"]).put(record)
+    item = aws.session.client("dynamodb").get_item(
+        TableName=aws.deployed.tables["DeliveriesTable"], Key={"delivery_id": {"S": "msg_1"}, "attempt": {"N": "1"}}
+    )["Item"]
+    assert item["webhook_ref"] == {"S": webhook_ref("acme", "wh-1")}
+    assert item["expires_at"] == {"N": str(record.expires_at)}
+    assert item_to_record(item) == record

@@ -1,0 +1,46 @@
+"""Builders for domain objects, shared by every test layer (override only what a test is about)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from webhooks.catalogue import Environment
+from webhooks.domain.messages import DeliveryMessage
+from webhooks.domain.webhook import SigningSecret, Webhook
+
+NOW = datetime(2026, 11, 29, 10, 0, 0, 123_000, tzinfo=UTC)
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def a_webhook(**overrides: Any) -> Webhook:
+    fields: dict[str, Any] = {
+        "webhook_id": "5d1c3f0e-8a43-4a52-9a59-0c6f3f5d2b11",
+        "account_id": "acme",
+        "name": "Billing sync",
+        "url": "https://hooks.example.com/licenses",
+        "environment": Environment.PRODUCTION,
+        "events": frozenset({"license.*"}),
+        "secrets": (SigningSecret(value=SecretStr(SECRET), created_at=NOW),),
+        "created_at": NOW,
+        "updated_at": NOW,
+        "created_by": "admin@acme",
+        "updated_by": "admin@acme",
+    }
+    return Webhook(**(fields | overrides))
+
+
+def a_delivery_message(**overrides: Any) -> DeliveryMessage:
+    fields: dict[str, Any] = {
+        "delivery_id": "msg_0123456789abcdef0123456789abcdef",
+        "event_id": "evt_0123456789abcdef0123456789abcdef",
+        "event": "license.created",
+        "webhook_id": "5d1c3f0e-8a43-4a52-9a59-0c6f3f5d2b11",
+        "account_id": "acme",
+        "environment": Environment.PRODUCTION,
+        "occurred_at": NOW,
+        "payload": {"id": "lic_1", "account_id": "acme", "environment": "production", "seats": 5},
+    }
+    return DeliveryMessage(**(fields | overrides))

@@ -84,6 +84,8 @@ def _count(name: str, duration_ms: int | None = None) -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> Any:
+    if not event.get("Records"):  # Powertools refuses an empty batch; Lambda never sends one, pollers may
+        return {"batchItemFailures": []}
     return process_partial_response(event=event, record_handler=_deliver_record, processor=processor, context=context)
 
 

@@ -46,6 +46,7 @@ class Receiver:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     receiver: Receiver
 
     def log_message(self, format: str, *args: Any) -> None:

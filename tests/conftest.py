@@ -17,3 +17,7 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+# Shared fixtures that live with their support code.
+pytest_plugins = ("tests.support.receivers",)

@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from webhooks.catalogue import Environment
-from webhooks.domain.messages import DeliveryMessage
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.webhook import SigningSecret, Webhook
 
 NOW = datetime(2026, 11, 29, 10, 0, 0, 123_000, tzinfo=UTC)
@@ -44,3 +45,22 @@ def a_delivery_message(**overrides: Any) -> DeliveryMessage:
         "payload": {"id": "lic_1", "account_id": "acme", "environment": "production", "seats": 5},
     }
     return DeliveryMessage(**(fields | overrides))
+
+
+def a_delivery_record(**overrides: Any) -> DeliveryRecord:
+    fields: dict[str, Any] = {
+        "delivery_id": "msg_0123456789abcdef0123456789abcdef",
+        "attempt": 1,
+        "event_id": "evt_0123456789abcdef0123456789abcdef",
+        "event": "license.created",
+        "webhook_id": "5d1c3f0e-8a43-4a52-9a59-0c6f3f5d2b11",
+        "account_id": "acme",
+        "environment": "production",
+        "trigger": Trigger.EVENT,
+        "status": DeliveryStatus.SUCCEEDED,
+        "requested_at": NOW,
+        "http_status": 200,
+        "request_body": a_delivery_message().model_dump_json(),
+        "expires_at": int(NOW.timestamp()) + 30 * 86400,
+    }
+    return DeliveryRecord(**(fields | overrides))

@@ -77,6 +77,8 @@ class EmitSettings(CommonSettings):
 
 class DeliverSettings(CommonSettings):
     delivery_concurrency: int = Field(alias="DELIVERY_CONCURRENCY", ge=1, le=50)
+    # Re-checked at send time: plain http only for development webhooks, and only where this is on.
+    allow_http_for_development: bool = Field(default=False, alias="ALLOW_HTTP_FOR_DEVELOPMENT")
     # Only the local stack sets this: on AWS, deliveries to loopback addresses are always refused.
     allow_loopback_delivery: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
 

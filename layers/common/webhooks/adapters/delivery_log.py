@@ -6,18 +6,31 @@ queries can never reach another account's records; `event_id` feeds the by-event
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from webhooks.adapters.dynamo_codec import from_item, to_item
 from webhooks.domain.delivery import DeliveryRecord
+from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
+
+# Query rounds one page may take when a filter discards most items; then the page ends early.
+_MAX_QUERY_ROUNDS = 10
 
 
 def webhook_ref(account_id: str, webhook_id: str) -> str:
     return f"{account_id}#{webhook_id}"
 
 
+def sortable_time(moment: datetime) -> str:
+    """Index sort keys compare as text: always UTC, always microseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def record_to_item(record: DeliveryRecord) -> dict[str, Any]:
-    document = record.model_dump(mode="json") | {"webhook_ref": webhook_ref(record.account_id, record.webhook_id)}
+    document = record.model_dump(mode="json") | {
+        "webhook_ref": webhook_ref(record.account_id, record.webhook_id),
+        "requested_at": sortable_time(record.requested_at),
+    }
     return to_item(document)
 
 
@@ -33,3 +46,122 @@ class DynamoDeliveryLog:
     def put(self, record: DeliveryRecord) -> None:
         """Write a record that needs no claim (for example payload_too_large at emit time)."""
         self._client.put_item(TableName=self._table, Item=record_to_item(record))
+
+    def claim(self, record: DeliveryRecord) -> bool:
+        """Write the pending attempt unless it exists: False means another message already claimed it."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=record_to_item(record),
+                ConditionExpression="attribute_not_exists(delivery_id)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def complete(self, record: DeliveryRecord) -> None:
+        """Replace the claimed attempt with its outcome."""
+        self._client.put_item(TableName=self._table, Item=record_to_item(record))
+
+    def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"delivery_id": {"S": delivery_id}, "attempt": {"N": str(attempt)}},
+            ConsistentRead=True,
+        ).get("Item")
+        return item_to_record(item) if item else None
+
+    def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="delivery_id = :id",
+            ExpressionAttributeValues={":id": {"S": delivery_id}},
+        )
+        return [item_to_record(item) for item in response["Items"]]
+
+    def for_event(self, event_id: str, account_id: str) -> list[DeliveryRecord]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "by-event",
+            "KeyConditionExpression": "event_id = :event",
+            "FilterExpression": "account_id = :account",
+            "ExpressionAttributeValues": {":event": {"S": event_id}, ":account": {"S": account_id}},
+        }
+        records: list[DeliveryRecord] = []
+        while True:
+            response = self._client.query(**request)
+            records.extend(item_to_record(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return records
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def page_for_webhook(
+        self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int
+    ) -> tuple[list[DeliveryRecord], LogPosition | None]:
+        """Newest first; the position returned is where the next page starts (None: no more)."""
+        ref = webhook_ref(account_id, webhook_id)
+        request = _by_webhook_request(self._table, ref, filters, limit)
+        if start is not None:
+            request["ExclusiveStartKey"] = _start_key(ref, start)
+        items: list[dict[str, Any]] = []
+        for _ in range(_MAX_QUERY_ROUNDS):
+            response = self._client.query(**request)
+            items.extend(response["Items"])
+            last_key = response.get("LastEvaluatedKey")
+            if len(items) > limit:
+                return [item_to_record(item) for item in items[:limit]], _position(items[limit - 1])
+            if last_key is None:
+                return [item_to_record(item) for item in items], None
+            request["ExclusiveStartKey"] = last_key
+        return [item_to_record(item) for item in items], _position(last_key)
+
+
+def _by_webhook_request(table: str, ref: str, filters: DeliveryFilters, limit: int) -> dict[str, Any]:
+    key_condition = "webhook_ref = :ref"
+    values: dict[str, Any] = {":ref": {"S": ref}}
+    if filters.since and filters.until:
+        key_condition += " AND requested_at BETWEEN :since AND :until"
+    elif filters.since:
+        key_condition += " AND requested_at >= :since"
+    elif filters.until:
+        key_condition += " AND requested_at <= :until"
+    if filters.since:
+        values[":since"] = {"S": sortable_time(filters.since)}
+    if filters.until:
+        values[":until"] = {"S": sortable_time(filters.until)}
+    conditions, names = [], {}
+    if filters.stored_status is not None:
+        conditions.append("#status = :status")
+        names["#status"] = "status"
+        values[":status"] = {"S": filters.stored_status.value}
+    if filters.event is not None:
+        conditions.append("#event = :event")
+        names["#event"] = "event"
+        values[":event"] = {"S": filters.event}
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "by-webhook",
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": False,
+        "Limit": limit + 1,
+    }
+    if conditions:
+        request["FilterExpression"] = " AND ".join(conditions)
+        request["ExpressionAttributeNames"] = names
+    return request
+
+
+def _start_key(ref: str, start: LogPosition) -> dict[str, Any]:
+    return {
+        "webhook_ref": {"S": ref},
+        "requested_at": {"S": start.requested_at},
+        "delivery_id": {"S": start.delivery_id},
+        "attempt": {"N": str(start.attempt)},
+    }
+
+
+def _position(key: dict[str, Any]) -> LogPosition:
+    return LogPosition(
+        requested_at=key["requested_at"]["S"], delivery_id=key["delivery_id"]["S"], attempt=int(key["attempt"]["N"])
+    )

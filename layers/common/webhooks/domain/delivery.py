@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from webhooks.domain.messages import Trigger
 
 RESPONSE_EXCERPT_BYTES = 4096
+# The deliver function's timeout (template.yaml): a claim older than this can no longer complete.
+DELIVER_TIMEOUT_SECONDS = 60
 
 
 class DeliveryStatus(StrEnum):
@@ -61,3 +63,4 @@ class DeliveryRecord(BaseModel):
     request_headers: dict[str, str] = Field(default_factory=dict)
     request_body: str | None = None
     expires_at: int = Field(description="Epoch seconds; DynamoDB TTL removes the record after it.")
+    next_attempt_at: datetime | None = Field(default=None, description="When the retry policy tries again.")

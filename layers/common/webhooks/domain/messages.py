@@ -39,6 +39,8 @@ class DeliveryMessage(BaseModel):
     previous_attributes: dict[str, Any] | None = None
     attempt: int = Field(default=1, ge=1)
     trigger: Trigger = Trigger.EVENT
+    # When a retry is due; a wait longer than SQS's 15-minute delay is chained (see domain/retry.py).
+    not_before: datetime | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON body the receiver gets (DESIGN.md section 4): the guide's three fields first."""

@@ -1,0 +1,175 @@
+"""Reading the delivery log: per webhook (newest first, filtered, cursor pages), per delivery, per event.
+
+Every query is scoped to the caller's account: a webhook of another account does not exist, and a
+cursor is bound to the account, webhook and filters it was made for.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from webhooks.domain.delivery import DELIVER_TIMEOUT_SECONDS, DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.errors import InvalidCursor, NotFound
+from webhooks.domain.principal import Principal
+from webhooks.domain.webhook import Webhook
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFilters:
+    status: DeliveryStatus | None = None
+    event: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def stored_status(self) -> DeliveryStatus | None:
+        """`unknown` is never stored: it is a `pending` claim seen after the function timeout."""
+        return DeliveryStatus.PENDING if self.status is DeliveryStatus.UNKNOWN else self.status
+
+
+class LogPosition(BaseModel):
+    """Where a page ended: the last record's keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requested_at: str
+    delivery_id: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    records: list[DeliveryRecord]
+    cursor: str | None
+
+
+class WebhookLookup(Protocol):
+    def get(self, account_id: str, webhook_id: str) -> Webhook | None: ...
+
+
+class DeliveryHistory(Protocol):
+    def page_for_webhook(
+        self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int
+    ) -> tuple[list[DeliveryRecord], LogPosition | None]: ...
+
+    def attempts(self, delivery_id: str) -> list[DeliveryRecord]: ...
+
+    def for_event(self, event_id: str, account_id: str) -> list[DeliveryRecord]: ...
+
+
+def as_seen_at(record: DeliveryRecord, now: datetime) -> DeliveryRecord:
+    """A claim that outlived the function that made it crashed mid-attempt: show it, as `unknown`."""
+    if record.status is DeliveryStatus.PENDING and now - record.requested_at > timedelta(
+        seconds=DELIVER_TIMEOUT_SECONDS
+    ):
+        return record.model_copy(
+            update={
+                "status": DeliveryStatus.UNKNOWN,
+                "error_kind": ErrorKind.CRASHED,
+                "error_detail": "the attempt was claimed but never completed; the receiver may or may not have it",
+            }
+        )
+    return record
+
+
+class DeliveryQueries:
+    def __init__(self, webhooks: WebhookLookup, history: DeliveryHistory) -> None:
+        self._webhooks = webhooks
+        self._history = history
+
+    def list_deliveries(
+        self,
+        principal: Principal,
+        webhook_id: str,
+        filters: DeliveryFilters,
+        *,
+        cursor: str | None = None,
+        limit: int = 25,
+        now: datetime | None = None,
+    ) -> DeliveryPage:
+        self._require_webhook(principal, webhook_id)
+        moment = now or datetime.now(UTC)
+        scope = _scope(principal.account_id, webhook_id, filters)
+        start = decode_cursor(cursor, scope) if cursor else None
+        stored, last = self._history.page_for_webhook(
+            principal.account_id, webhook_id, filters, start, max(1, min(limit, MAX_PAGE_SIZE))
+        )
+        records = [as_seen_at(record, moment) for record in stored]
+        if filters.status is not None:
+            records = [record for record in records if record.status is filters.status]
+        return DeliveryPage(records, encode_cursor(last, scope) if last else None)
+
+    def get_delivery(
+        self, principal: Principal, webhook_id: str, delivery_id: str, now: datetime | None = None
+    ) -> list[DeliveryRecord]:
+        """Every attempt of one delivery, first attempt first."""
+        self._require_webhook(principal, webhook_id)
+        moment = now or datetime.now(UTC)
+        attempts = [
+            as_seen_at(record, moment)
+            for record in self._history.attempts(delivery_id)
+            if record.account_id == principal.account_id and record.webhook_id == webhook_id
+        ]
+        if not attempts:
+            raise NotFound(f"delivery {delivery_id} not found")
+        return sorted(attempts, key=lambda record: record.attempt)
+
+    def deliveries_for_event(
+        self, principal: Principal, event_id: str, now: datetime | None = None
+    ) -> list[DeliveryRecord]:
+        """Every attempt of every delivery of one event, to this account's webhooks only."""
+        moment = now or datetime.now(UTC)
+        return [as_seen_at(record, moment) for record in self._history.for_event(event_id, principal.account_id)]
+
+    def _require_webhook(self, principal: Principal, webhook_id: str) -> Webhook:
+        webhook = self._webhooks.get(principal.account_id, webhook_id)
+        if webhook is None:
+            raise NotFound(f"webhook {webhook_id} not found")
+        return webhook
+
+
+class _Cursor(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scope: str
+    position: LogPosition
+
+
+def _scope(account_id: str, webhook_id: str, filters: DeliveryFilters) -> str:
+    text = "\x1f".join(
+        [
+            account_id,
+            webhook_id,
+            str(filters.status or ""),
+            filters.event or "",
+            filters.since.isoformat() if filters.since else "",
+            filters.until.isoformat() if filters.until else "",
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def encode_cursor(position: LogPosition, scope: str) -> str:
+    document = _Cursor(scope=scope, position=position).model_dump_json()
+    return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, scope: str) -> LogPosition:
+    """The position a cursor holds, if it was made for exactly this account, webhook and filters."""
+    try:
+        document = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = _Cursor.model_validate_json(document)
+    except (binascii.Error, ValueError, ValidationError) as error:
+        raise InvalidCursor("the cursor is not valid") from error
+    if decoded.scope != scope:
+        raise InvalidCursor("the cursor was made for another query")
+    return decoded.position

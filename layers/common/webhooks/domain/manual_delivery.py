@@ -1,0 +1,134 @@
+"""Deliveries an admin asks for: a redelivery from the log and a test event. Both go through the queue
+and the same deliver path (claimed, signed, logged), and keep to the caller's account."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from webhooks.catalogue import TEST_EVENT
+from webhooks.domain.delivery import DeliveryRecord
+from webhooks.domain.errors import Conflict, NotFound, RateLimited
+from webhooks.domain.ids import delivery_id, new_test_event_id
+from webhooks.domain.messages import DeliveryMessage, Trigger
+from webhooks.domain.principal import Principal
+from webhooks.domain.webhook import Webhook
+
+TEST_EVENT_INTERVAL_SECONDS = 10
+
+
+class WebhookLookup(Protocol):
+    def get(self, account_id: str, webhook_id: str) -> Webhook | None: ...
+
+
+class AttemptHistory(Protocol):
+    def attempts(self, delivery_id: str) -> list[DeliveryRecord]: ...
+
+
+class MessageQueue(Protocol):
+    def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
+
+
+class TestRateLimit(Protocol):
+    def reserve_test_slot(
+        self, account_id: str, webhook_id: str, now: datetime, interval_seconds: int
+    ) -> float | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A delivery attempt queued (202): the receiver will see `webhook-id` = delivery_id."""
+
+    delivery_id: str
+    event_id: str
+    attempt: int
+
+
+class ManualDeliveries:
+    def __init__(
+        self, webhooks: WebhookLookup, history: AttemptHistory, queue: MessageQueue, rate_limit: TestRateLimit
+    ) -> None:
+        self._webhooks = webhooks
+        self._history = history
+        self._queue = queue
+        self._rate_limit = rate_limit
+
+    def redeliver(self, principal: Principal, webhook_id: str, delivery_id_: str) -> Accepted:
+        """Queue the same delivery (same id, same body) as its next attempt."""
+        principal.require_admin()
+        self._require_webhook(principal, webhook_id)
+        attempts = [
+            record
+            for record in self._history.attempts(delivery_id_)
+            if record.account_id == principal.account_id and record.webhook_id == webhook_id
+        ]
+        if not attempts:
+            raise NotFound(f"delivery {delivery_id_} not found")
+        latest = max(attempts, key=lambda record: record.attempt)
+        original = next((record for record in sorted(attempts, key=lambda r: r.attempt) if record.request_body), None)
+        if original is None or original.request_body is None:
+            raise Conflict("this delivery's body was too large to keep, so it cannot be redelivered")
+        message = _message_from_log(original, original.request_body, latest.attempt + 1)
+        self._queue.send(message)
+        return Accepted(message.delivery_id, message.event_id, message.attempt)
+
+    def send_test(self, principal: Principal, webhook_id: str, now: datetime | None = None) -> Accepted:
+        """Queue a `webhook.test` event for the webhook, at most one per TEST_EVENT_INTERVAL_SECONDS."""
+        principal.require_admin()
+        webhook = self._require_webhook(principal, webhook_id)
+        if not webhook.enabled:
+            raise Conflict("the webhook is disabled; enable it to send a test event")
+        moment = now or datetime.now(UTC)
+        wait = self._rate_limit.reserve_test_slot(principal.account_id, webhook_id, moment, TEST_EVENT_INTERVAL_SECONDS)
+        if wait is not None:
+            raise RateLimited(
+                f"one test event per {TEST_EVENT_INTERVAL_SECONDS} seconds", retry_after=max(1, round(wait))
+            )
+        event_id = new_test_event_id()
+        message = DeliveryMessage(
+            delivery_id=delivery_id(event_id, webhook_id),
+            event_id=event_id,
+            event=TEST_EVENT,
+            webhook_id=webhook_id,
+            account_id=principal.account_id,
+            environment=webhook.environment,
+            occurred_at=moment,
+            payload={
+                "message": "A test event from the License Management Platform. No data changed.",
+                "webhook_name": webhook.name,
+                "requested_by": principal.subject,
+            },
+            trigger=Trigger.TEST,
+        )
+        self._queue.send(message)
+        return Accepted(message.delivery_id, message.event_id, message.attempt)
+
+    def _require_webhook(self, principal: Principal, webhook_id: str) -> Webhook:
+        webhook = self._webhooks.get(principal.account_id, webhook_id)
+        if webhook is None:
+            raise NotFound(f"webhook {webhook_id} not found")
+        return webhook
+
+
+def _message_from_log(record: DeliveryRecord, body: str, attempt: int) -> DeliveryMessage:
+    sent = json.loads(body)
+    try:
+        return DeliveryMessage(
+            delivery_id=record.delivery_id,
+            event_id=record.event_id,
+            event=record.event,
+            webhook_id=record.webhook_id,
+            account_id=record.account_id,
+            environment=sent["environment"],
+            occurred_at=sent["occurred_at"],
+            payload=sent["payload"],
+            previous_attributes=sent.get("previous_attributes"),
+            attempt=attempt,
+            trigger=Trigger.REDELIVER,
+        )
+    except (KeyError, ValidationError) as error:
+        raise Conflict("this delivery's logged body cannot be redelivered") from error

@@ -1,0 +1,132 @@
+"""The deliver handler end to end: moto's tables and queue, real loopback receivers, declared calls only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+from tests.integration.conftest import MotoAws
+from tests.support.builders import SECRET, a_delivery_message, a_webhook
+from tests.support.events import sqs_event
+from tests.support.handlers import LoadedHandler
+from tests.support.receivers import Receiver
+from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.catalogue import Environment
+from webhooks.domain.delivery import DeliveryStatus, ErrorKind
+from webhooks.domain.messages import DeliveryMessage
+from webhooks.domain.webhook import RetryPolicy, Webhook
+
+LOOPBACK = {"ALLOW_LOOPBACK_DELIVERY": "true", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
+
+
+def _test_client(service: str) -> Any:
+    """The test's own seeding and reading, kept out of the handler's recorded calls."""
+    return boto3.Session(region_name="us-east-1").client(service)  # type: ignore[call-overload]
+
+
+def _webhook(aws: MotoAws, receiver: Receiver, path: str, **overrides: object) -> Webhook:
+    webhook = a_webhook(
+        webhook_id=f"wh{path.replace('/', '-')}",
+        url=receiver.url(path),
+        environment=Environment.DEVELOPMENT,
+        **overrides,
+    )
+    _test_client("dynamodb").put_item(
+        TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(WebhookItem.from_entity(webhook).to_document())
+    )
+    return webhook
+
+
+def _message(webhook: Webhook, **overrides: object) -> DeliveryMessage:
+    fields = {
+        "delivery_id": f"msg_{webhook.webhook_id}",
+        "webhook_id": webhook.webhook_id,
+        "environment": Environment.DEVELOPMENT,
+    }
+    return a_delivery_message(**(fields | overrides))
+
+
+def _log(aws: MotoAws) -> DynamoDeliveryLog:
+    return DynamoDeliveryLog(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
+
+
+def test_a_batch_is_delivered_signed_and_logged_and_only_a_malformed_message_fails(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    ok, failing = _webhook(aws, receiver, "/ok"), _webhook(aws, receiver, "/client-error")
+    event = sqs_event(_message(ok).model_dump_json(), _message(failing).model_dump_json(), '{"not": "a message"}')
+    response = deliver(event)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-2"}]}
+    assert sorted(receiver.paths()) == ["/client-error", "/ok"]
+    for request in receiver.requests:
+        StandardWebhook(SECRET).verify(request.body, request.headers)
+    succeeded, failed = _log(aws).get(f"msg_{ok.webhook_id}", 1), _log(aws).get(f"msg_{failing.webhook_id}", 1)
+    assert succeeded is not None
+    assert failed is not None
+    assert (succeeded.status, succeeded.http_status) == (DeliveryStatus.SUCCEEDED, 200)
+    assert (failed.status, failed.http_status, failed.response_excerpt) == (
+        DeliveryStatus.FAILED,
+        400,
+        '{"error": "bad signature"}',
+    )
+
+
+def test_the_same_message_handed_over_twice_is_posted_once(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    body = _message(_webhook(aws, receiver, "/ok")).model_dump_json()
+    assert deliver(sqs_event(body, body)) == {"batchItemFailures": []}
+    assert deliver(sqs_event(body)) == {"batchItemFailures": []}
+    assert receiver.paths() == ["/ok"]
+
+
+def test_loopback_is_refused_without_the_local_setting(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    deliver = handler_for("DeliverFunction", ALLOW_HTTP_FOR_DEVELOPMENT="true")
+    webhook = _webhook(aws, receiver, "/ok")
+    deliver(sqs_event(_message(webhook).model_dump_json()))
+    record = _log(aws).get(f"msg_{webhook.webhook_id}", 1)
+    assert record is not None
+    assert (record.status, record.error_kind) == (DeliveryStatus.FAILED, ErrorKind.BLOCKED_ADDRESS)
+    assert receiver.requests == []
+
+
+def test_a_failure_under_a_retry_policy_queues_the_next_attempt(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    webhook = _webhook(aws, receiver, "/server-error", retry_policy=RetryPolicy(max_attempts=3))
+    deliver(sqs_event(_message(webhook).model_dump_json()))
+    record = _log(aws).get(f"msg_{webhook.webhook_id}", 1)
+    assert record is not None
+    assert record.next_attempt_at is not None
+    sqs = _test_client("sqs")
+    queue = aws.deployed.queues["DeliveryQueue"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_410_gone_disables_a_webhook_under_a_retry_policy(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    webhook = _webhook(aws, receiver, "/gone", retry_policy=RetryPolicy(max_attempts=3))
+    deliver(sqs_event(_message(webhook).model_dump_json()))
+    store = DynamoWebhookStore(_test_client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+    stored = store.get("acme", webhook.webhook_id)
+    assert stored is not None
+    assert stored.enabled is False
+    audit = _test_client("dynamodb").scan(TableName=aws.deployed.tables["AuditTable"])["Items"]
+    assert [json.loads(json.dumps(item["actor"])) for item in audit] == [{"S": "system:deliver"}]
+    # and the next message to it is skipped without a request
+    deliver(sqs_event(_message(webhook, delivery_id="msg_next").model_dump_json()))
+    assert receiver.paths() == ["/gone"]

@@ -1,0 +1,112 @@
+"""The delivery log and the system's webhook writes against the template's tables in moto."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.conftest import MotoAws
+from tests.support.builders import NOW, a_delivery_record, a_webhook
+from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.dynamo_codec import from_item, to_item
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
+from webhooks.domain.delivery import DeliveryStatus
+from webhooks.domain.delivery_history import DeliveryFilters, DeliveryQueries
+from webhooks.domain.principal import Principal, Role
+
+ACME = Principal("acme", "viewer@acme", Role.READER)
+WEBHOOK_ID = a_webhook().webhook_id
+
+
+def _log(aws: MotoAws) -> DynamoDeliveryLog:
+    return DynamoDeliveryLog(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
+
+
+def _store(aws: MotoAws) -> DynamoWebhookStore:
+    client = aws.session.client("dynamodb")
+    client.put_item(
+        TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(WebhookItem.from_entity(a_webhook()).to_document())
+    )
+    return DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"])
+
+
+def test_an_attempt_can_be_claimed_once(aws: MotoAws) -> None:
+    log = _log(aws)
+    pending = a_delivery_record(status=DeliveryStatus.PENDING, http_status=None)
+    assert log.claim(pending)
+    assert not log.claim(pending)
+    log.complete(pending.model_copy(update={"status": DeliveryStatus.SUCCEEDED}))
+    assert not log.claim(pending)
+    stored = log.get(pending.delivery_id, 1)
+    assert stored is not None
+    assert stored.status is DeliveryStatus.SUCCEEDED
+
+
+def test_a_webhooks_deliveries_page_newest_first_with_filters_and_cursors(aws: MotoAws) -> None:
+    log = _log(aws)
+    for index in range(7):
+        log.put(
+            a_delivery_record(
+                delivery_id=f"msg_{index}",
+                event="license.updated" if index % 2 else "license.created",
+                status=DeliveryStatus.FAILED if index == 3 else DeliveryStatus.SUCCEEDED,
+                requested_at=NOW + timedelta(minutes=index),
+            )
+        )
+    log.put(a_delivery_record(delivery_id="msg_other_account", account_id="globex"))
+    queries = DeliveryQueries(_store(aws), log)
+    first = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(), limit=3)
+    second = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(), cursor=first.cursor, limit=3)
+    third = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(), cursor=second.cursor, limit=3)
+    pages = [[record.delivery_id for record in page.records] for page in (first, second, third)]
+    assert pages == [["msg_6", "msg_5", "msg_4"], ["msg_3", "msg_2", "msg_1"], ["msg_0"]]
+    assert third.cursor is None
+    updated = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(event="license.updated"), limit=2)
+    assert [record.delivery_id for record in updated.records] == ["msg_5", "msg_3"]
+    failed = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(status=DeliveryStatus.FAILED))
+    assert [record.delivery_id for record in failed.records] == ["msg_3"]
+    window = DeliveryFilters(since=NOW + timedelta(minutes=2), until=NOW + timedelta(minutes=4))
+    assert [r.delivery_id for r in queries.list_deliveries(ACME, WEBHOOK_ID, window).records] == [
+        "msg_4",
+        "msg_3",
+        "msg_2",
+    ]
+
+
+def test_deliveries_by_id_and_by_event_stay_in_the_account(aws: MotoAws) -> None:
+    log = _log(aws)
+    log.put(a_delivery_record())
+    log.put(a_delivery_record(attempt=2, status=DeliveryStatus.FAILED))
+    log.put(a_delivery_record(delivery_id="msg_globex", account_id="globex"))
+    queries = DeliveryQueries(_store(aws), log)
+    attempts = queries.get_delivery(ACME, WEBHOOK_ID, a_delivery_record().delivery_id)
+    assert [record.attempt for record in attempts] == [1, 2]
+    by_event = queries.deliveries_for_event(ACME, a_delivery_record().event_id)
+    assert {record.account_id for record in by_event} == {"acme"}
+    assert len(by_event) == 2
+
+
+def test_a_gone_webhook_is_disabled_once_with_an_audit_record(aws: MotoAws) -> None:
+    store = _store(aws)
+    client = aws.session.client("dynamodb")
+    writes = DynamoWebhookSystemWrites(client, aws.deployed.tables["WebhooksTable"], aws.deployed.tables["AuditTable"])
+    assert writes.disable_gone(a_webhook(), NOW)
+    assert not writes.disable_gone(a_webhook(), NOW)  # already disabled: nothing more, no second audit
+    webhook = store.get("acme", WEBHOOK_ID)
+    assert webhook is not None
+    assert (webhook.enabled, webhook.version, webhook.updated_by) == (False, 2, "system:deliver")
+    (audit,) = client.scan(TableName=aws.deployed.tables["AuditTable"])["Items"]
+    document = from_item(audit)
+    assert document["webhook_ref"] == f"acme#{WEBHOOK_ID}"
+    assert document["actor"] == "system:deliver"
+    assert document["changes"] == {"enabled": {"before": True, "after": False}, "version": {"before": 1, "after": 2}}
+
+
+def test_test_events_are_rate_limited_per_webhook(aws: MotoAws) -> None:
+    _store(aws)
+    client = aws.session.client("dynamodb")
+    writes = DynamoWebhookSystemWrites(client, aws.deployed.tables["WebhooksTable"], aws.deployed.tables["AuditTable"])
+    assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW, 10) is None
+    assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW + timedelta(seconds=4), 10) == 6
+    assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW + timedelta(seconds=10), 10) is None
+    assert writes.reserve_test_slot("globex", WEBHOOK_ID, NOW, 10) == 10  # no such webhook there

@@ -1,0 +1,138 @@
+"""The HTTP adapter against real loopback receivers: what it sends, and how each misbehaviour ends."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+
+import pytest
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from tests.support.builders import SECRET, a_delivery_message
+from tests.support.receivers import HUGE_BODY_BYTES, Receiver
+from webhooks.adapters.http_sender import SystemResolver, UrllibSender
+from webhooks.domain.delivery import RESPONSE_EXCERPT_BYTES, ErrorKind
+from webhooks.domain.destination import IPAddress
+from webhooks.domain.sending import OutboundRequest, SendResult
+from webhooks.domain.signing import encode_body, signed_headers
+
+
+class RebindingResolver:
+    """Answers loopback (the 'public' answer here) once, then a private address: a DNS rebinding attack."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def resolve(self, host: str, port: int) -> list[IPAddress]:
+        self.calls += 1
+        return [ipaddress.ip_address("127.0.0.1" if self.calls == 1 else "10.0.0.5")]
+
+
+def _post(url: str, sender: UrllibSender | None = None, read_timeout: float = 2.0) -> SendResult:
+    message = a_delivery_message()
+    body = encode_body(message)
+    request = OutboundRequest(
+        url=url,
+        headers=signed_headers(message, body, [SECRET], datetime.now(UTC)),
+        body=body.encode(),
+        connect_timeout_seconds=1.0,
+        read_timeout_seconds=read_timeout,
+        allow_http=True,
+    )
+    return (sender or UrllibSender(SystemResolver(), allow_loopback=True, pool_size=4)).post(request)
+
+
+def test_a_2xx_is_a_success_and_the_receiver_verifies_the_signature(receiver: Receiver) -> None:
+    result = _post(receiver.url("/ok"))
+    assert result.succeeded
+    assert (result.http_status, result.response_excerpt, result.response_truncated) == (
+        200,
+        '{"received": true}',
+        False,
+    )
+    (request,) = receiver.requests
+    assert StandardWebhook(SECRET).verify(request.body, request.headers)["event"] == "license.created"
+    assert request.headers["user-agent"].startswith("LicensePlatform-Webhooks/")
+    tampered = request.body.replace(b"lic_1", b"lic_2")
+    with pytest.raises(WebhookVerificationError):
+        StandardWebhook(SECRET).verify(tampered, request.headers)
+
+
+def test_a_redirect_is_a_failure_and_its_location_is_not_visited(receiver: Receiver) -> None:
+    result = _post(receiver.url("/redirect"))
+    assert (result.http_status, result.error_kind) == (302, ErrorKind.REDIRECT)
+    assert "169.254.169.254" in (result.error_detail or "")
+    assert receiver.paths() == ["/redirect"]
+
+
+@pytest.mark.parametrize(("path", "status"), [("/client-error", 400), ("/gone", 410), ("/server-error", 503)])
+def test_an_error_status_is_a_failure_with_the_answer_kept(receiver: Receiver, path: str, status: int) -> None:
+    result = _post(receiver.url(path))
+    assert (result.http_status, result.error_kind, result.succeeded) == (status, ErrorKind.HTTP_STATUS, False)
+    assert result.response_excerpt
+
+
+def test_retry_after_is_read_from_the_answer(receiver: Receiver) -> None:
+    assert _post(receiver.url("/server-error")).retry_after_seconds == 120
+
+
+def test_a_slow_answer_within_the_timeout_succeeds(receiver: Receiver) -> None:
+    assert _post(receiver.url("/slow?ms=200")).succeeded
+
+
+def test_no_answer_is_a_timeout(receiver: Receiver) -> None:
+    result = _post(receiver.url("/never"), read_timeout=0.3)
+    assert result.error_kind is ErrorKind.TIMEOUT
+
+
+def test_a_connection_reset_is_a_connection_error(receiver: Receiver) -> None:
+    assert _post(receiver.url("/reset")).error_kind is ErrorKind.CONNECTION
+
+
+def test_a_refused_connection_is_a_connection_error() -> None:
+    assert _post("http://127.0.0.1:9/").error_kind is ErrorKind.CONNECTION
+
+
+def test_a_10_mb_answer_is_cut_at_the_excerpt_size_and_flagged(receiver: Receiver) -> None:
+    result = _post(receiver.url("/huge"))
+    assert result.http_status == 200
+    assert result.response_excerpt == "x" * RESPONSE_EXCERPT_BYTES
+    assert result.response_truncated
+    assert HUGE_BODY_BYTES > RESPONSE_EXCERPT_BYTES
+
+
+def test_a_trickling_answer_is_cut_off_at_the_attempt_deadline(receiver: Receiver) -> None:
+    result = _post(receiver.url("/drip"), read_timeout=0.5)
+    assert result.http_status == 200
+    assert result.response_truncated
+    assert len(result.response_excerpt or "") < 600
+
+
+def test_loopback_is_refused_unless_the_setting_allows_it(receiver: Receiver) -> None:
+    refusing = UrllibSender(SystemResolver(), allow_loopback=False, pool_size=1)
+    result = _post(receiver.url("/ok"), refusing)
+    assert result.error_kind is ErrorKind.BLOCKED_ADDRESS
+    assert receiver.requests == []
+
+
+def test_https_is_required_unless_the_request_allows_http(receiver: Receiver) -> None:
+    sender = UrllibSender(SystemResolver(), allow_loopback=True, pool_size=1)
+    request = OutboundRequest(receiver.url("/ok"), {}, b"{}", 1.0, 1.0, allow_http=False)
+    assert sender.post(request).error_kind is ErrorKind.INVALID_URL
+    assert receiver.requests == []
+
+
+def test_the_connection_goes_to_the_vetted_address_so_rebinding_cannot_redirect_it(receiver: Receiver) -> None:
+    resolver = RebindingResolver()
+    sender = UrllibSender(resolver, allow_loopback=True, pool_size=1)
+    first = _post(f"http://hooks.rebind.test:{receiver.port}/ok", sender)
+    assert first.succeeded  # the name itself does not resolve: only the vetted answer was used
+    assert receiver.requests[0].headers["host"] == f"hooks.rebind.test:{receiver.port}"
+    second = _post(f"http://hooks.rebind.test:{receiver.port}/ok", sender)
+    assert second.error_kind is ErrorKind.BLOCKED_ADDRESS
+    assert (resolver.calls, len(receiver.requests)) == (2, 1)
+
+
+def test_an_unresolvable_name_is_a_dns_error() -> None:
+    assert _post("http://does-not-exist.invalid/").error_kind is ErrorKind.DNS

@@ -1,0 +1,186 @@
+"""The deliver use case with in-memory ports: one POST per attempt, skips, crashes, retries, 410."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support.builders import NOW, a_delivery_message, a_webhook
+from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender
+from webhooks.catalogue import Environment
+from webhooks.domain.delivering import Deliverer, DeliveryRules
+from webhooks.domain.delivery import DeliveryStatus, ErrorKind
+from webhooks.domain.delivery_history import as_seen_at
+from webhooks.domain.messages import Trigger
+from webhooks.domain.sending import SendResult
+from webhooks.domain.webhook import RetryPolicy
+
+RULES = DeliveryRules(
+    permitted_environments=frozenset(Environment),
+    permitted_events=("*",),
+    allow_http_for_development=False,
+    retention_days=30,
+)
+
+
+def _highest(low: float, high: float) -> float:
+    return high
+
+
+class World:
+    def __init__(self, rules: DeliveryRules = RULES, result: SendResult | None = None) -> None:
+        self.webhooks = InMemoryWebhooks()
+        self.log = InMemoryDeliveryLog()
+        self.sender = ScriptedSender(result=result or SendResult(http_status=200, duration_ms=12))
+        self.queue = RecordingQueue()
+        self.deliverer = Deliverer(
+            webhooks=self.webhooks,
+            log=self.log,
+            sender=self.sender,
+            queue=self.queue,
+            disabler=self.webhooks,
+            rules=rules,
+            clock=lambda: NOW,
+            uniform=_highest,
+        )
+
+
+def test_a_message_is_posted_once_and_logged_with_its_outcome_and_expiry() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    outcome = world.deliverer.deliver(a_delivery_message())
+    assert outcome.outcome == "succeeded"
+    (request,) = world.sender.requests
+    assert request.url == "https://hooks.example.com/licenses"
+    assert request.headers["webhook-id"] == a_delivery_message().delivery_id
+    record = world.log.get(a_delivery_message().delivery_id, 1)
+    assert record is not None
+    assert (record.status, record.http_status, record.duration_ms) == (DeliveryStatus.SUCCEEDED, 200, 12)
+    assert record.expires_at == int((NOW + timedelta(days=30)).timestamp())
+    assert "webhook-signature" not in record.request_headers
+    assert record.request_body is not None
+
+
+def test_a_duplicate_message_sends_nothing_and_is_not_a_failure() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.deliverer.deliver(a_delivery_message())
+    assert world.deliverer.deliver(a_delivery_message()).outcome == "duplicate"
+    assert len(world.sender.requests) == 1
+
+
+def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.sender.crash = RuntimeError("the function timed out mid-request")
+    with pytest.raises(RuntimeError):
+        world.deliverer.deliver(a_delivery_message())
+    stored = world.log.get(a_delivery_message().delivery_id, 1)
+    assert stored is not None
+    assert as_seen_at(stored, NOW + timedelta(seconds=5)).status is DeliveryStatus.PENDING
+    seen = as_seen_at(stored, NOW + timedelta(minutes=5))
+    assert (seen.status, seen.error_kind) == (DeliveryStatus.UNKNOWN, ErrorKind.CRASHED)
+    # and the message SQS hands over again does not POST a second time
+    world.sender.crash = None
+    assert world.deliverer.deliver(a_delivery_message()).outcome == "duplicate"
+    assert len(world.sender.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("webhook_overrides", "message_overrides", "rules", "reason"),
+    [
+        (None, {}, RULES, ErrorKind.WEBHOOK_NOT_FOUND),
+        ({"enabled": False}, {}, RULES, ErrorKind.WEBHOOK_DISABLED),
+        ({"environment": Environment.STAGING}, {}, RULES, ErrorKind.ENVIRONMENT_MISMATCH),
+        ({"events": frozenset({"contract.*"})}, {}, RULES, ErrorKind.NOT_SUBSCRIBED),
+        ({}, {"account_id": "globex"}, RULES, ErrorKind.WEBHOOK_NOT_FOUND),
+        (
+            {},
+            {},
+            DeliveryRules(frozenset({Environment.STAGING}), ("*",), allow_http_for_development=False, retention_days=1),
+            ErrorKind.NOT_PERMITTED,
+        ),
+        (
+            {},
+            {},
+            DeliveryRules(frozenset(Environment), ("contract.*",), allow_http_for_development=False, retention_days=1),
+            ErrorKind.NOT_PERMITTED,
+        ),
+    ],
+)
+def test_what_no_longer_matches_at_send_time_is_skipped_with_the_reason(
+    webhook_overrides, message_overrides, rules, reason
+) -> None:
+    world = World(rules)
+    if webhook_overrides is not None:
+        world.webhooks.add(a_webhook(**webhook_overrides))
+    message = a_delivery_message(**message_overrides)
+    outcome = world.deliverer.deliver(message)
+    assert world.sender.requests == []
+    assert outcome.record is not None
+    assert (outcome.record.status, outcome.record.error_kind) == (DeliveryStatus.SKIPPED, reason)
+    assert world.log.get(message.delivery_id, 1) == outcome.record
+
+
+def test_plain_http_is_allowed_only_for_development_webhooks_where_the_deployment_allows_it() -> None:
+    rules = DeliveryRules(frozenset(Environment), ("*",), allow_http_for_development=True, retention_days=1)
+    world = World(rules)
+    world.webhooks.add(a_webhook(environment=Environment.DEVELOPMENT))
+    world.webhooks.add(a_webhook(webhook_id="prod"))
+    world.deliverer.deliver(a_delivery_message(environment=Environment.DEVELOPMENT))
+    world.deliverer.deliver(a_delivery_message(webhook_id="prod", delivery_id="msg_prod"))
+    assert [request.allow_http for request in world.sender.requests] == [True, False]
+
+
+def test_without_a_retry_policy_a_failure_is_final() -> None:
+    world = World(result=SendResult(http_status=503, error_kind=ErrorKind.HTTP_STATUS))
+    world.webhooks.add(a_webhook())
+    assert world.deliverer.deliver(a_delivery_message()).outcome == "failed"
+    assert world.queue.sent == []
+
+
+def test_with_a_retry_policy_the_next_attempt_is_queued_with_its_backoff() -> None:
+    world = World(result=SendResult(http_status=503, error_kind=ErrorKind.HTTP_STATUS, retry_after_seconds=120))
+    world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3, initial_backoff_seconds=30)))
+    outcome = world.deliverer.deliver(a_delivery_message())
+    ((retry, delay),) = world.queue.sent
+    assert (retry.attempt, retry.trigger, retry.delivery_id) == (2, Trigger.RETRY, a_delivery_message().delivery_id)
+    assert retry.not_before == NOW + timedelta(seconds=120)
+    assert delay == 120
+    assert outcome.record is not None
+    assert outcome.record.next_attempt_at == retry.not_before
+
+
+def test_a_retry_not_yet_due_is_sent_back_to_wait_without_posting() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    due = NOW + timedelta(hours=2)
+    assert world.deliverer.deliver(a_delivery_message(attempt=2, not_before=due)).outcome == "deferred"
+    assert world.sender.requests == []
+    assert [(message.not_before, delay) for message, delay in world.queue.sent] == [(due, 900)]
+
+
+def test_a_duplicate_of_an_attempt_whose_retry_was_logged_queues_the_retry_again() -> None:
+    world = World(result=SendResult(http_status=500, error_kind=ErrorKind.HTTP_STATUS))
+    world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3)))
+    world.deliverer.deliver(a_delivery_message())
+    world.deliverer.deliver(a_delivery_message())
+    assert [message.attempt for message, _ in world.queue.sent] == [2, 2]
+    assert len(world.sender.requests) == 1
+
+
+def test_410_gone_disables_a_webhook_with_a_retry_policy_and_does_not_retry() -> None:
+    world = World(result=SendResult(http_status=410, error_kind=ErrorKind.HTTP_STATUS))
+    world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3)))
+    outcome = world.deliverer.deliver(a_delivery_message())
+    assert outcome.disabled_webhook
+    assert world.webhooks.disabled == [a_webhook().webhook_id]
+    assert world.queue.sent == []
+
+
+def test_redeliveries_and_tests_are_single_attempts() -> None:
+    world = World(result=SendResult(http_status=500, error_kind=ErrorKind.HTTP_STATUS))
+    world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3)))
+    world.deliverer.deliver(a_delivery_message(attempt=2, trigger=Trigger.REDELIVER))
+    assert world.queue.sent == []

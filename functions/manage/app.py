@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
-from webhooks.adapters.aws_clients import dynamodb_client
+from webhooks.adapters.aws_clients import lazy_client
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.api import webhook_routes
 from webhooks.api.docs import register_docs
@@ -20,7 +20,7 @@ from webhooks.domain.url_policy import UrlPolicy
 from webhooks.observability import instrument
 
 settings = ManageSettings.from_environ()
-_dynamodb = dynamodb_client()
+_dynamodb = lazy_client("dynamodb")
 _audit_trail = DynamoAuditTrail(_dynamodb, settings.audit_table)
 management = WebhookManagement(
     repository=DynamoWebhookRepository(_dynamodb, settings.webhooks_table, _audit_trail),

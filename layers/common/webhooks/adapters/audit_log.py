@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from webhooks.adapters.delivery_log import webhook_ref
 from webhooks.adapters.dynamo_codec import from_item, to_item
+from webhooks.adapters.keys import webhook_ref
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.messages import format_timestamp
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from webhooks.adapters.dynamo_codec import from_item, to_item
+from webhooks.adapters.keys import webhook_ref
 from webhooks.domain.delivery import DeliveryRecord
 
-
-def webhook_ref(account_id: str, webhook_id: str) -> str:
-    return f"{account_id}#{webhook_id}"
+__all__ = ["DynamoDeliveryLog", "item_to_record", "record_to_item", "webhook_ref"]
 
 
 def record_to_item(record: DeliveryRecord) -> dict[str, Any]:

@@ -28,8 +28,13 @@ from webhooks.domain.webhook import (
 )
 
 
+# Models build their validators on first use (defer_build), so a cold start pays only for the route it serves.
+class _Output(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class WebhookCreate(_Input):
@@ -83,7 +88,7 @@ class SecretRotation(_Input):
     )
 
 
-class WebhookView(BaseModel):
+class WebhookView(_Output):
     webhook_id: str
     name: str
     url: str
@@ -128,19 +133,19 @@ class CreatedWebhook(WebhookView):
     secret: str = Field(description="The signing secret. Shown this once; store it now.")
 
 
-class WebhookPage(BaseModel):
+class WebhookPage(_Output):
     items: list[WebhookView]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; absent on the last.")
 
 
-class RotatedSecret(BaseModel):
+class RotatedSecret(_Output):
     webhook_id: str
     secret: str = Field(description="The new signing secret. Shown this once; store it now.")
     previous_secret_expires_at: datetime | None
     version: int
 
 
-class RevealedSecret(BaseModel):
+class RevealedSecret(_Output):
     secret: str
     created_at: datetime
     expires_at: datetime | None
@@ -150,17 +155,17 @@ class RevealedSecret(BaseModel):
         return cls(secret=secret.value.get_secret_value(), created_at=secret.created_at, expires_at=secret.expires_at)
 
 
-class RevealedSecrets(BaseModel):
+class RevealedSecrets(_Output):
     webhook_id: str
     secrets: list[RevealedSecret] = Field(description="Every secret that signs now, the current one first.")
 
 
-class Change(BaseModel):
+class Change(_Output):
     before: Any
     after: Any
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(_Output):
     audit_id: str
     actor: str
     action: str
@@ -180,18 +185,18 @@ class AuditEntry(BaseModel):
         )
 
 
-class AuditPage(BaseModel):
+class AuditPage(_Output):
     items: list[AuditEntry]
     next_cursor: str | None
 
 
-class EventTypeView(BaseModel):
+class EventTypeView(_Output):
     name: str
     entity: str
     description: str
 
 
-class EventCatalogue(BaseModel):
+class EventCatalogue(_Output):
     items: list[EventTypeView]
 
     @classmethod
@@ -201,13 +206,13 @@ class EventCatalogue(BaseModel):
         )
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(_Output):
     field: str
     pointer: str | None = None
     message: str
 
 
-class Problem(BaseModel):
+class Problem(_Output):
     """RFC 9457 problem details (content type application/problem+json)."""
 
     type: str

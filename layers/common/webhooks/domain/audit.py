@@ -26,14 +26,14 @@ class AuditAction(StrEnum):
 
 
 class FieldChange(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     before: Any = None
     after: Any = None
 
 
 class AuditRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     audit_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     account_id: str

@@ -38,7 +38,7 @@ TimeoutSeconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)]
 
 
 class WebhookDraft(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: WebhookName
     url: WebhookUrl
@@ -57,7 +57,7 @@ NULLABLE_FIELDS = frozenset({"description", "retry_policy"})
 class WebhookPatch(BaseModel):
     """Only the fields given change (`model_fields_set`); null clears a nullable field."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: WebhookName | None = None
     url: WebhookUrl | None = None

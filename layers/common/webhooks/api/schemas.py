@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from webhooks.catalogue import CATALOGUE, Environment
 from webhooks.domain.audit import AuditRecord
@@ -17,6 +17,7 @@ from webhooks.domain.drafts import (
     WebhookName,
     WebhookPatch,
     WebhookUrl,
+    not_null_unless_nullable,
 )
 from webhooks.domain.management import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD
 from webhooks.domain.webhook import (
@@ -74,6 +75,8 @@ class WebhookUpdate(_Input):
     retry_policy: RetryPolicy | None = None
     connect_timeout_seconds: TimeoutSeconds | None = None
     read_timeout_seconds: TimeoutSeconds | None = None
+
+    _not_null = field_validator("*", mode="before")(not_null_unless_nullable)
 
     def to_patch(self) -> WebhookPatch:
         return WebhookPatch.model_validate({field: getattr(self, field) for field in self.model_fields_set})

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel
 
 from webhooks.api.auth import current_principal
 from webhooks.api.schemas import (
@@ -47,15 +48,15 @@ Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor o
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def problems(*statuses: int) -> dict[int, Any]:
-    """OpenAPI entries for the problem responses a route can give (401 and 403 on every route)."""
-    return {
-        status: {
-            "description": HTTPStatus(status).phrase,
-            "content": {"application/problem+json": {"model": Problem}},
-        }
-        for status in sorted({401, 403, *statuses})
-    }
+def responses(success: HTTPStatus, model: type[BaseModel] | None, *problems: int) -> dict[int, Any]:
+    """OpenAPI entries for a route's success and the problems it can answer (401, 403 and 422 on every route)."""
+    documented: dict[int, Any] = {success.value: {"description": success.phrase}}
+    if model is not None:
+        documented[success.value]["content"] = {"application/json": {"model": model}}
+    for status in sorted({401, 403, 422, *problems}):
+        content = {"application/problem+json": {"model": Problem}}
+        documented[status] = {"description": HTTPStatus(status).phrase, "content": content}
+    return documented
 
 
 def etag(webhook: Webhook) -> str:
@@ -81,7 +82,11 @@ def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[Webh
     )
 
 
-@router.post("/webhooks", responses=problems(409, 422), summary="Register a webhook; its secret is returned once")
+@router.post(
+    "/webhooks",
+    responses=responses(HTTPStatus.CREATED, CreatedWebhook, 409),
+    summary="Register a webhook; its secret is returned once",
+)
 def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> Response[CreatedWebhook]:
     webhook, secret = service.create(caller, body.to_draft())
     created = CreatedWebhook(**WebhookView.of(webhook).model_dump(), secret=secret)
@@ -93,7 +98,11 @@ def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> 
     )
 
 
-@router.get("/webhooks", responses=problems(400, 422), summary="List the account's webhooks (no secrets)")
+@router.get(
+    "/webhooks",
+    responses=responses(HTTPStatus.OK, WebhookPage, 400),
+    summary="List the account's webhooks (no secrets)",
+)
 def list_webhooks(
     caller: Caller,
     service: Management,
@@ -111,19 +120,31 @@ def list_webhooks(
     return WebhookPage(items=[WebhookView.of(webhook) for webhook in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/webhooks/<webhook_id>", responses=problems(404), summary="Read one webhook (no secret)")
+@router.get(
+    "/webhooks/<webhook_id>",
+    responses=responses(HTTPStatus.OK, WebhookView, 404),
+    summary="Read one webhook (no secret)",
+)
 def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Response[WebhookView]:
     return _view(service.get(caller, webhook_id))
 
 
-@router.patch("/webhooks/<webhook_id>", responses=problems(404, 409, 412, 422), summary="Change, enable or disable")
+@router.patch(
+    "/webhooks/<webhook_id>",
+    responses=responses(HTTPStatus.OK, WebhookView, 404, 409, 412),
+    summary="Change, enable or disable",
+)
 def update_webhook(
     webhook_id: str, body: WebhookUpdate, caller: Caller, service: Management, if_match: IfMatch = None
 ) -> Response[WebhookView]:
     return _view(service.update(caller, webhook_id, body.to_patch(), expected_version(if_match)))
 
 
-@router.delete("/webhooks/<webhook_id>", responses=problems(404, 409, 412), summary="Delete a webhook")
+@router.delete(
+    "/webhooks/<webhook_id>",
+    responses=responses(HTTPStatus.NO_CONTENT, None, 404, 409, 412),
+    summary="Delete a webhook",
+)
 def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_match: IfMatch = None) -> Response[None]:
     service.delete(caller, webhook_id, expected_version(if_match))
     return Response(status_code=HTTPStatus.NO_CONTENT.value)
@@ -131,7 +152,7 @@ def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_matc
 
 @router.post(
     "/webhooks/<webhook_id>/secret/rotate",
-    responses=problems(404, 409, 422),
+    responses=responses(HTTPStatus.OK, RotatedSecret, 404, 409),
     summary="New secret (returned once); the old one keeps signing for the grace period",
 )
 def rotate_secret(
@@ -149,7 +170,11 @@ def rotate_secret(
     return Response(HTTPStatus.OK.value, "application/json", rotated, headers)
 
 
-@router.get("/webhooks/<webhook_id>/secret", responses=problems(404), summary="Reveal the secrets (admin, audited)")
+@router.get(
+    "/webhooks/<webhook_id>/secret",
+    responses=responses(HTTPStatus.OK, RevealedSecrets, 404),
+    summary="Reveal the secrets (admin, audited)",
+)
 def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Response[RevealedSecrets]:
     revealed = RevealedSecrets(
         webhook_id=webhook_id, secrets=[RevealedSecret.of(s) for s in service.reveal_secrets(caller, webhook_id)]
@@ -157,7 +182,11 @@ def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Respo
     return Response(HTTPStatus.OK.value, "application/json", revealed, NO_STORE)
 
 
-@router.get("/webhooks/<webhook_id>/audit", responses=problems(400, 404, 422), summary="Change history, newest first")
+@router.get(
+    "/webhooks/<webhook_id>/audit",
+    responses=responses(HTTPStatus.OK, AuditPage, 400, 404),
+    summary="Change history, newest first",
+)
 def webhook_history(
     webhook_id: str,
     caller: Caller,

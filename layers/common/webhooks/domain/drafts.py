@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from webhooks.catalogue import Environment, is_valid_pattern
 from webhooks.domain.url_policy import MAX_URL_LENGTH
@@ -54,6 +54,13 @@ class WebhookDraft(BaseModel):
 NULLABLE_FIELDS = frozenset({"description", "retry_policy"})
 
 
+def not_null_unless_nullable(value: Any, info: ValidationInfo) -> Any:
+    """A field validator (mode="before") for patches: only description and retry_policy can be cleared."""
+    if value is None and info.field_name not in NULLABLE_FIELDS:
+        raise ValueError("must not be null")
+    return value
+
+
 class WebhookPatch(BaseModel):
     """Only the fields given change (`model_fields_set`); null clears a nullable field."""
 
@@ -71,10 +78,8 @@ class WebhookPatch(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _not_null(cls, value: Any, info: Any) -> Any:
-        if value is None and info.field_name not in NULLABLE_FIELDS:
-            raise ValueError("must not be null")
-        return value
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        return not_null_unless_nullable(value, info)
 
     def changes(self) -> dict[str, Any]:
         return {field: getattr(self, field) for field in self.model_fields_set}

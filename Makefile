@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 COVERAGE_MIN ?= 85
 
-.PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench clean
+.PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench openapi clean
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ token: install ## Print a bearer token for the local stack: make token ACCOUNT=a
 
 bench: install ## Run every benchmark (each prints ratio= last)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+openapi: install ## Regenerate docs/openapi.json from the manage routes and models (a test fails on drift)
+	$(PY) -m tools.generate_openapi
 
 clean: ## Remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .local

@@ -1,4 +1,4 @@
-"""Webhook management API: routes only, HTTP in and out; the logic lives in the common layer."""
+"""Webhook management API: the resolver, its routers and the wiring; routes live in webhooks.api."""
 
 from __future__ import annotations
 
@@ -6,21 +6,42 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from webhooks.catalogue import CATALOGUE
+from webhooks.adapters.audit_log import DynamoAuditTrail
+from webhooks.adapters.aws_clients import lazy_client
+from webhooks.adapters.webhook_repository import DynamoWebhookRepository
+from webhooks.api import webhook_routes
+from webhooks.api.docs import register_docs
+from webhooks.api.problems import register_problem_handlers
+from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
+from webhooks.domain.cursor import CursorCodec
+from webhooks.domain.management import WebhookManagement
+from webhooks.domain.url_policy import UrlPolicy
 from webhooks.observability import instrument
 
 settings = ManageSettings.from_environ()
+_dynamodb = lazy_client("dynamodb")
+_audit_trail = DynamoAuditTrail(_dynamodb, settings.audit_table)
+management = WebhookManagement(
+    repository=DynamoWebhookRepository(_dynamodb, settings.webhooks_table, _audit_trail),
+    audit_trail=_audit_trail,
+    # Cursors are bound to account and query; the key only authenticates them (see webhooks.domain.cursor).
+    cursors=CursorCodec(f"cursor:{settings.webhooks_table}".encode()),
+    url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
+    quota_per_account=settings.webhook_quota_per_account,
+)
+
 app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(webhook_routes.router)
+app.dependency_overrides[webhook_routes.management] = lambda: management
+register_problem_handlers(app)
+register_docs(app)
 
 
 @app.get("/events")
-def list_events() -> dict[str, Any]:
-    return {
-        "items": [
-            {"name": event.name, "entity": event.entity.value, "description": event.description} for event in CATALOGUE
-        ]
-    }
+def list_events() -> EventCatalogue:
+    """The event catalogue (the same for every account)."""
+    return EventCatalogue.current()
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -64,3 +64,19 @@ def a_delivery_record(**overrides: Any) -> DeliveryRecord:
         "expires_at": int(NOW.timestamp()) + 30 * 86400,
     }
     return DeliveryRecord(**(fields | overrides))
+
+
+def claims(account_id: str = "acme", *, role: str = "admin", subject: str | None = None) -> dict[str, str]:
+    """JWT claims as the local token generator and API Gateway's JWT authorizer hand them over."""
+    scope = "webhooks:read webhooks:write" if role == "admin" else "webhooks:read"
+    return {"sub": subject or f"{role}@{account_id}", "account_id": account_id, "scope": scope}
+
+
+def a_webhook_request(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /webhooks body."""
+    return {
+        "name": "Billing sync",
+        "url": "https://hooks.example.com/licenses",
+        "environment": "production",
+        "events": ["license.*"],
+    } | overrides

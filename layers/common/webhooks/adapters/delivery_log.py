@@ -10,15 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from webhooks.adapters.dynamo_codec import from_item, to_item
+from webhooks.adapters.keys import webhook_ref
 from webhooks.domain.delivery import DeliveryRecord
 from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
 
 # Query rounds one page may take when a filter discards most items; then the page ends early.
 _MAX_QUERY_ROUNDS = 10
 
-
-def webhook_ref(account_id: str, webhook_id: str) -> str:
-    return f"{account_id}#{webhook_id}"
+__all__ = ["DynamoDeliveryLog", "item_to_record", "record_to_item", "webhook_ref"]
 
 
 def sortable_time(moment: datetime) -> str:

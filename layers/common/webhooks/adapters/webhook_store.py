@@ -15,6 +15,11 @@ from webhooks.adapters.dynamo_codec import from_item
 from webhooks.catalogue import Environment
 from webhooks.domain.webhook import RetryPolicy, SigningSecret, Webhook
 
+# Items that are not webhooks (the per-account quota counter) have ids starting with "#". That sorts
+# below every webhook id (uuid4 text), so a key condition `webhook_id >= "$"` skips them exactly.
+QUOTA_ITEM_ID = "#quota"
+FIRST_WEBHOOK_ID = "$"
+
 
 class StoredSecret(BaseModel):
     value: str
@@ -120,8 +125,8 @@ class DynamoWebhookStore:
         webhooks: list[Webhook] = []
         request: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "account_id = :account",
-            "ExpressionAttributeValues": {":account": {"S": account_id}},
+            "KeyConditionExpression": "account_id = :account AND webhook_id >= :first",
+            "ExpressionAttributeValues": {":account": {"S": account_id}, ":first": {"S": FIRST_WEBHOOK_ID}},
         }
         while True:
             response = self._client.query(**request)

@@ -14,6 +14,10 @@ class DomainError(Exception):
         self.extensions = extensions
 
 
+class Unauthenticated(DomainError):
+    """The request carries no usable identity (no subject or no account claim)."""
+
+
 class NotFound(DomainError):
     """The resource does not exist for this account (another account's resources do not exist either)."""
 

@@ -1,0 +1,139 @@
+"""The management write side: each change of a webhook and its audit record in one DynamoDB transaction.
+
+Versions guard every write (optimistic concurrency). The per-account quota is a counter item in the
+webhooks table (webhook_id "#quota") updated in the same transaction as the put or delete, with the
+condition `count < quota` on create, so concurrent creates cannot overshoot the quota.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from webhooks.adapters.audit_log import DynamoAuditTrail
+from webhooks.adapters.dynamo_codec import from_item, to_item
+from webhooks.adapters.webhook_store import FIRST_WEBHOOK_ID, QUOTA_ITEM_ID, DynamoWebhookStore, WebhookItem
+from webhooks.domain.audit import AuditRecord
+from webhooks.domain.errors import Conflict, PreconditionFailed, QuotaExceeded
+from webhooks.domain.webhook import Webhook
+
+_PAGE_SIZE = 100
+
+
+def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
+    return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}
+
+
+class DynamoWebhookRepository:
+    def __init__(self, client: Any, webhooks_table: str, audit_trail: DynamoAuditTrail) -> None:
+        self._client = client
+        self._table = webhooks_table
+        self._store = DynamoWebhookStore(client, webhooks_table)
+        self._audit_trail = audit_trail
+
+    def get(self, account_id: str, webhook_id: str) -> Webhook | None:
+        if webhook_id < FIRST_WEBHOOK_ID:
+            return None  # the quota counter and other bookkeeping items are not webhooks
+        return self._store.get(account_id, webhook_id)
+
+    def iterate(self, account_id: str, after: str | None) -> Iterator[Webhook]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "account_id = :account AND webhook_id >= :first",
+            "ExpressionAttributeValues": {":account": {"S": account_id}, ":first": {"S": FIRST_WEBHOOK_ID}},
+            "Limit": _PAGE_SIZE,
+        }
+        if after:
+            request["ExclusiveStartKey"] = _key(account_id, after)
+        while True:
+            response = self._client.query(**request)
+            for item in response["Items"]:
+                yield WebhookItem.model_validate(from_item(item)).to_entity()
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def create(self, webhook: Webhook, audit: AuditRecord, quota: int) -> None:
+        count = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(webhook.account_id, QUOTA_ITEM_ID),
+                "UpdateExpression": "ADD webhook_count :one",
+                "ConditionExpression": "attribute_not_exists(webhook_count) OR webhook_count < :quota",
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":quota": {"N": str(quota)}},
+            }
+        }
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(WebhookItem.from_entity(webhook).to_document()),
+                "ConditionExpression": "attribute_not_exists(webhook_id)",
+            }
+        }
+        failed = self._transact([count, put, self._audit_trail.put_request(audit)])
+        if failed == 0:
+            raise QuotaExceeded(
+                f"the account already has {quota} webhooks, the most this deployment allows", quota=quota
+            )
+        if failed is not None:
+            raise Conflict("a webhook with this id already exists; retry")
+
+    def replace(self, webhook: Webhook, expected_version: int, audit: AuditRecord) -> None:
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(WebhookItem.from_entity(webhook).to_document()),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        }
+        self._guarded([put, self._audit_trail.put_request(audit)], expected_version)
+
+    def delete(self, webhook: Webhook, audit: AuditRecord) -> None:
+        delete = {
+            "Delete": {
+                "TableName": self._table,
+                "Key": _key(webhook.account_id, webhook.webhook_id),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(webhook.version)}},
+            }
+        }
+        count = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(webhook.account_id, QUOTA_ITEM_ID),
+                "UpdateExpression": "ADD webhook_count :minus_one",
+                "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
+            }
+        }
+        self._guarded([delete, count, self._audit_trail.put_request(audit)], webhook.version)
+
+    def record(self, webhook: Webhook, audit: AuditRecord) -> None:
+        check = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": _key(webhook.account_id, webhook.webhook_id),
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(webhook.version)}},
+            }
+        }
+        self._guarded([check, self._audit_trail.put_request(audit)], webhook.version)
+
+    def _guarded(self, items: list[dict[str, Any]], expected_version: int) -> None:
+        """Run a transaction whose first item is conditional on the webhook's version."""
+        failed = self._transact(items)
+        if failed == 0:
+            raise PreconditionFailed(f"the webhook is no longer at version {expected_version}")
+        if failed is not None:
+            raise Conflict("the change could not be recorded; retry")
+
+    def _transact(self, items: list[dict[str, Any]]) -> int | None:
+        """None when the transaction committed, else the index of the first item whose condition failed
+        (-1 when it failed for another reason, such as a concurrent transaction on the same items)."""
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            codes = [reason.get("Code") for reason in reasons]
+            return codes.index("ConditionalCheckFailed") if "ConditionalCheckFailed" in codes else -1
+        return None

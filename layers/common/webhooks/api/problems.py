@@ -1,0 +1,99 @@
+"""Every error as RFC 9457 problem+json, mapped from the typed domain errors in this one place."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from webhooks.api.auth import authorize
+from webhooks.domain import errors
+from webhooks.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first: QuotaExceeded is a Conflict with its own type.
+_PROBLEMS: tuple[tuple[type[errors.DomainError], HTTPStatus, str], ...] = (
+    (errors.Unauthenticated, HTTPStatus.UNAUTHORIZED, "unauthenticated"),
+    (errors.Forbidden, HTTPStatus.FORBIDDEN, "forbidden"),
+    (errors.NotFound, HTTPStatus.NOT_FOUND, "not-found"),
+    (errors.QuotaExceeded, HTTPStatus.CONFLICT, "quota-exceeded"),
+    (errors.Conflict, HTTPStatus.CONFLICT, "conflict"),
+    (errors.PreconditionFailed, HTTPStatus.PRECONDITION_FAILED, "precondition-failed"),
+    (errors.InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid-input"),
+    (errors.InvalidCursor, HTTPStatus.BAD_REQUEST, "invalid-cursor"),
+    (errors.RateLimited, HTTPStatus.TOO_MANY_REQUESTS, "rate-limited"),
+)
+
+
+def problem(
+    status: HTTPStatus, kind: str, detail: str, instance: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[str]:
+    body = {
+        "type": f"urn:problem:webhooks:{kind}",
+        "title": status.phrase,
+        "status": status.value,
+        "detail": detail,
+        "instance": instance,
+    } | extra
+    return Response(status_code=status.value, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
+
+
+def status_of(error: errors.DomainError) -> tuple[HTTPStatus, str]:
+    for error_type, status, kind in _PROBLEMS:
+        if isinstance(error, error_type):
+            return status, kind
+    return HTTPStatus.BAD_REQUEST, "bad-request"
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, Any]:
+    source, *path = error["loc"]
+    if source == "body":
+        names = [str(part) for part in path]
+        return {"field": ".".join(names), "pointer": "/" + "/".join(names), "message": error["msg"]}
+    return {"field": str(path[0]) if path else source, "in": source, "message": error["msg"]}
+
+
+def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
+    def instance() -> str:
+        return str(app.current_event.path)
+
+    def domain_error(error: errors.DomainError) -> Response[str]:
+        status, kind = status_of(error)
+        retry_after = error.extensions.get("retry_after")
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return problem(status, kind, error.detail, instance(), headers, **error.extensions)
+
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        # Who may not make the request learns that first, not what its body should look like.
+        try:
+            authorize(app.current_event)
+        except errors.DomainError as denied:
+            return domain_error(denied)
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            return problem(HTTPStatus.BAD_REQUEST, "malformed-json", "the body is not valid JSON", instance())
+        details = [_field_error(item) for item in error.errors()]
+        return problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid-input", "the request is not valid", instance(), errors=details
+        )
+
+    def no_route(_: NotFoundError) -> Response[str]:
+        return problem(HTTPStatus.NOT_FOUND, "not-found", "no such route", instance())
+
+    def unexpected(_: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", "an unexpected error occurred", instance())
+
+    handlers: dict[type[Exception], Callable[[Any], Response[str]]] = {
+        errors.DomainError: domain_error,
+        RequestValidationError: invalid_request,
+        NotFoundError: no_route,
+        Exception: unexpected,
+    }
+    for error_type, handle in handlers.items():
+        app.exception_handler(error_type)(handle)

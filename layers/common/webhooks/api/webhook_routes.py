@@ -1,0 +1,198 @@
+"""Routes of /webhooks: HTTP in, one use case, HTTP out. Auth is a dependency of every route."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from pydantic import BaseModel
+
+from webhooks.api.auth import current_principal
+from webhooks.api.schemas import (
+    AuditEntry,
+    AuditPage,
+    CreatedWebhook,
+    Problem,
+    RevealedSecret,
+    RevealedSecrets,
+    RotatedSecret,
+    SecretRotation,
+    WebhookCreate,
+    WebhookPage,
+    WebhookUpdate,
+    WebhookView,
+)
+from webhooks.catalogue import EVENT_NAMES, Environment
+from webhooks.domain.errors import InvalidInput, PreconditionFailed
+from webhooks.domain.management import WebhookFilter, WebhookManagement
+from webhooks.domain.principal import Principal
+from webhooks.domain.webhook import Webhook
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+def management() -> WebhookManagement:
+    """Provided by the function's composition root: `app.dependency_overrides[management] = ...`."""
+    raise NotImplementedError("functions/manage/app.py provides the WebhookManagement")
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Management = Annotated[WebhookManagement, Depends(management)]
+IfMatch = Annotated[str | None, Header(alias="if-match", description="An ETag of this webhook (its version).")]
+Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page.")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def responses(success: HTTPStatus, model: type[BaseModel] | None, *problems: int) -> dict[int, Any]:
+    """OpenAPI entries for a route's success and the problems it can answer (401, 403 and 422 on every route)."""
+    documented: dict[int, Any] = {success.value: {"description": success.phrase}}
+    if model is not None:
+        documented[success.value]["content"] = {"application/json": {"model": model}}
+    for status in sorted({401, 403, 422, *problems}):
+        content = {"application/problem+json": {"model": Problem}}
+        documented[status] = {"description": HTTPStatus(status).phrase, "content": content}
+    return documented
+
+
+def etag(webhook: Webhook) -> str:
+    return f'"{webhook.version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match header names; None when absent or `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed("If-Match names no version of this webhook")
+    return int(tag)
+
+
+def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[WebhookView]:
+    return Response(
+        status_code=status.value,
+        content_type="application/json",
+        body=WebhookView.of(webhook),
+        headers={"ETag": etag(webhook)},
+    )
+
+
+@router.post(
+    "/webhooks",
+    responses=responses(HTTPStatus.CREATED, CreatedWebhook, 409),
+    summary="Register a webhook; its secret is returned once",
+)
+def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> Response[CreatedWebhook]:
+    webhook, secret = service.create(caller, body.to_draft())
+    created = CreatedWebhook(**WebhookView.of(webhook).model_dump(), secret=secret)
+    return Response(
+        status_code=HTTPStatus.CREATED.value,
+        content_type="application/json",
+        body=created,
+        headers={"Location": f"/webhooks/{webhook.webhook_id}", "ETag": etag(webhook)} | NO_STORE,
+    )
+
+
+@router.get(
+    "/webhooks",
+    responses=responses(HTTPStatus.OK, WebhookPage, 400),
+    summary="List the account's webhooks (no secrets)",
+)
+def list_webhooks(
+    caller: Caller,
+    service: Management,
+    *,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Cursor = None,
+    environment: Annotated[Environment | None, Query()] = None,
+    enabled: Annotated[bool | None, Query()] = None,
+    event: Annotated[str | None, Query(description="Only webhooks that receive this event.")] = None,
+) -> WebhookPage:
+    if event is not None and event not in EVENT_NAMES:
+        message = "not an event of the catalogue"
+        raise InvalidInput(f"event: {message}", errors=[{"field": "event", "in": "query", "message": message}])
+    page = service.list_page(caller, WebhookFilter(environment, enabled, event), limit, cursor)
+    return WebhookPage(items=[WebhookView.of(webhook) for webhook in page.items], next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/webhooks/<webhook_id>",
+    responses=responses(HTTPStatus.OK, WebhookView, 404),
+    summary="Read one webhook (no secret)",
+)
+def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Response[WebhookView]:
+    return _view(service.get(caller, webhook_id))
+
+
+@router.patch(
+    "/webhooks/<webhook_id>",
+    responses=responses(HTTPStatus.OK, WebhookView, 404, 409, 412),
+    summary="Change, enable or disable",
+)
+def update_webhook(
+    webhook_id: str, body: WebhookUpdate, caller: Caller, service: Management, if_match: IfMatch = None
+) -> Response[WebhookView]:
+    return _view(service.update(caller, webhook_id, body.to_patch(), expected_version(if_match)))
+
+
+@router.delete(
+    "/webhooks/<webhook_id>",
+    responses=responses(HTTPStatus.NO_CONTENT, None, 404, 409, 412),
+    summary="Delete a webhook",
+)
+def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_match: IfMatch = None) -> Response[None]:
+    service.delete(caller, webhook_id, expected_version(if_match))
+    return Response(status_code=HTTPStatus.NO_CONTENT.value)
+
+
+@router.post(
+    "/webhooks/<webhook_id>/secret/rotate",
+    responses=responses(HTTPStatus.OK, RotatedSecret, 404, 409),
+    summary="New secret (returned once); the old one keeps signing for the grace period",
+)
+def rotate_secret(
+    webhook_id: str, caller: Caller, service: Management, body: SecretRotation | None = None
+) -> Response[RotatedSecret]:
+    grace = timedelta(seconds=(body or SecretRotation()).grace_period_seconds)
+    webhook, secret = service.rotate_secret(caller, webhook_id, grace)
+    rotated = RotatedSecret(
+        webhook_id=webhook.webhook_id,
+        secret=secret,
+        previous_secret_expires_at=WebhookView.of(webhook).previous_secret_expires_at,
+        version=webhook.version,
+    )
+    headers = {"ETag": etag(webhook)} | NO_STORE
+    return Response(HTTPStatus.OK.value, "application/json", rotated, headers)
+
+
+@router.get(
+    "/webhooks/<webhook_id>/secret",
+    responses=responses(HTTPStatus.OK, RevealedSecrets, 404),
+    summary="Reveal the secrets (admin, audited)",
+)
+def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Response[RevealedSecrets]:
+    revealed = RevealedSecrets(
+        webhook_id=webhook_id, secrets=[RevealedSecret.of(s) for s in service.reveal_secrets(caller, webhook_id)]
+    )
+    return Response(HTTPStatus.OK.value, "application/json", revealed, NO_STORE)
+
+
+@router.get(
+    "/webhooks/<webhook_id>/audit",
+    responses=responses(HTTPStatus.OK, AuditPage, 400, 404),
+    summary="Change history, newest first",
+)
+def webhook_history(
+    webhook_id: str,
+    caller: Caller,
+    service: Management,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
+) -> AuditPage:
+    page = service.history(caller, webhook_id, limit, cursor)
+    return AuditPage(items=[AuditEntry.of(record) for record in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,85 @@
+"""What an admin asks for: a new webhook (draft) or a change (patch), with the field rules both share.
+
+The API's schemas reuse these field types, so the OpenAPI document states the same limits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from webhooks.catalogue import Environment, is_valid_pattern
+from webhooks.domain.url_policy import MAX_URL_LENGTH
+from webhooks.domain.webhook import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    RetryPolicy,
+)
+
+
+def _known_patterns(patterns: list[str]) -> list[str]:
+    unknown = [pattern for pattern in patterns if not is_valid_pattern(pattern)]
+    if unknown:
+        raise ValueError(f"not an event of the catalogue or a wildcard (license.*, *): {', '.join(unknown)}")
+    return sorted(set(patterns))
+
+
+WebhookName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
+Description = Annotated[str, StringConstraints(max_length=500)]
+EventPatterns = Annotated[
+    list[str],
+    Field(min_length=1, max_length=50, description="Event names of the catalogue, `<entity>.*` or `*`."),
+    AfterValidator(_known_patterns),
+]
+TimeoutSeconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)]
+
+
+class WebhookDraft(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: WebhookName
+    url: WebhookUrl
+    environment: Environment
+    events: EventPatterns
+    description: Description | None = None
+    enabled: bool = True
+    retry_policy: RetryPolicy | None = None
+    connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
+
+
+NULLABLE_FIELDS = frozenset({"description", "retry_policy"})
+
+
+def not_null_unless_nullable(value: Any, info: ValidationInfo) -> Any:
+    """A field validator (mode="before") for patches: only description and retry_policy can be cleared."""
+    if value is None and info.field_name not in NULLABLE_FIELDS:
+        raise ValueError("must not be null")
+    return value
+
+
+class WebhookPatch(BaseModel):
+    """Only the fields given change (`model_fields_set`); null clears a nullable field."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: WebhookName | None = None
+    url: WebhookUrl | None = None
+    environment: Environment | None = None
+    events: EventPatterns | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+    retry_policy: RetryPolicy | None = None
+    connect_timeout_seconds: TimeoutSeconds | None = None
+    read_timeout_seconds: TimeoutSeconds | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        return not_null_unless_nullable(value, info)
+
+    def changes(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in self.model_fields_set}

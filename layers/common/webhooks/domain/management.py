@@ -1,0 +1,242 @@
+"""Webhook management use cases: create, read, list, change, delete, rotate and reveal secrets, history.
+
+Every change is written together with its audit record (the repository does both in one
+transaction), guarded by the version it was based on. Ports are Protocols; adapters implement them.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange, action_for_update, changes_between
+from webhooks.domain.cursor import CursorCodec
+from webhooks.domain.drafts import WebhookDraft, WebhookPatch
+from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
+from webhooks.domain.ids import new_webhook_id
+from webhooks.domain.messages import format_timestamp
+from webhooks.domain.principal import Principal
+from webhooks.domain.url_policy import UrlPolicy
+from webhooks.domain.webhook import SigningSecret, Webhook
+
+DEFAULT_GRACE_PERIOD = timedelta(hours=24)
+MAX_GRACE_PERIOD = timedelta(days=7)
+
+
+class WebhookRepository(Protocol):
+    def get(self, account_id: str, webhook_id: str) -> Webhook | None: ...
+
+    def iterate(self, account_id: str, after: str | None) -> Iterator[Webhook]:
+        """The account's webhooks in webhook_id order, starting after `after`."""
+        ...
+
+    def create(self, webhook: Webhook, audit: AuditRecord, quota: int) -> None:
+        """Store a new webhook and its audit record; QuotaExceeded when the account is full."""
+
+    def replace(self, webhook: Webhook, expected_version: int, audit: AuditRecord) -> None:
+        """Store a changed webhook and its audit record; PreconditionFailed unless still at expected_version."""
+
+    def delete(self, webhook: Webhook, audit: AuditRecord) -> None:
+        """Delete a webhook (PreconditionFailed unless still at webhook.version) and record it."""
+
+    def record(self, webhook: Webhook, audit: AuditRecord) -> None:
+        """Record a sensitive read of a webhook that still exists at webhook.version."""
+
+
+class AuditTrail(Protocol):
+    def history(
+        self, account_id: str, webhook_id: str, after: str | None, limit: int
+    ) -> tuple[list[AuditRecord], str | None]:
+        """Newest first; the second value is the position to continue after, if there is more."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Page[T]:
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFilter:
+    environment: str | None = None
+    enabled: bool | None = None
+    event: str | None = None
+
+    def admits(self, webhook: Webhook) -> bool:
+        return (
+            (self.environment is None or webhook.environment == self.environment)
+            and (self.enabled is None or webhook.enabled == self.enabled)
+            and (self.event is None or webhook.subscribes_to(self.event))
+        )
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as text, for binding a cursor to the query it continues."""
+        values = {"environment": self.environment, "enabled": self.enabled, "event": self.event}
+        return {key: str(value).lower() for key, value in values.items() if value is not None}
+
+
+def generate_secret() -> str:
+    """`whsec_` + base64 of 32 random bytes (Standard Webhooks asks for 24 to 64)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+class WebhookManagement:
+    def __init__(
+        self,
+        *,
+        repository: WebhookRepository,
+        audit_trail: AuditTrail,
+        cursors: CursorCodec,
+        url_policy: UrlPolicy,
+        quota_per_account: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._repository = repository
+        self._audit_trail = audit_trail
+        self._cursors = cursors
+        self._url_policy = url_policy
+        self._quota = quota_per_account
+        self._clock = clock
+
+    def create(self, principal: Principal, draft: WebhookDraft) -> tuple[Webhook, str]:
+        """The new webhook and its secret (shown this once)."""
+        principal.require_admin()
+        self._url_policy.check(draft.url, draft.environment)
+        now, secret = self._clock(), generate_secret()
+        webhook = Webhook(
+            webhook_id=new_webhook_id(),
+            account_id=principal.account_id,
+            secrets=(SigningSecret(value=SecretStr(secret), created_at=now),),
+            created_at=now,
+            updated_at=now,
+            created_by=principal.subject,
+            updated_by=principal.subject,
+            **draft.model_dump(),
+        )
+        audit = self._audit(principal, webhook, AuditAction.CREATED, changes_between(None, webhook))
+        self._repository.create(webhook, audit, self._quota)
+        return webhook, secret
+
+    def get(self, principal: Principal, webhook_id: str) -> Webhook:
+        webhook = self._repository.get(principal.account_id, webhook_id)
+        if webhook is None:
+            raise NotFound(f"no webhook {webhook_id}")
+        return webhook
+
+    def list_page(self, principal: Principal, where: WebhookFilter, limit: int, cursor: str | None) -> Page[Webhook]:
+        query = where.as_query()
+        after = self._cursors.decode(cursor, principal.account_id, query) if cursor else None
+        items: list[Webhook] = []
+        for webhook in self._repository.iterate(principal.account_id, after):
+            if not where.admits(webhook):
+                continue
+            if len(items) == limit:
+                return Page(items, self._cursors.encode(principal.account_id, query, items[-1].webhook_id))
+            items.append(webhook)
+        return Page(items, None)
+
+    def update(self, principal: Principal, webhook_id: str, patch: WebhookPatch, if_match: int | None) -> Webhook:
+        principal.require_admin()
+        current = self._current(principal, webhook_id, if_match)
+        changed = Webhook.model_validate(current.model_dump() | patch.changes())
+        self._url_policy.check(changed.url, changed.environment)
+        changes = changes_between(current, changed)
+        if not changes:
+            return current
+        updated = self._next_version(changed, principal)
+        audit = self._audit(principal, updated, action_for_update(changes), changes)
+        self._write(lambda: self._repository.replace(updated, current.version, audit), if_match)
+        return updated
+
+    def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:
+        principal.require_admin()
+        current = self._current(principal, webhook_id, if_match)
+        audit = self._audit(principal, current, AuditAction.DELETED, changes_between(current, None))
+        self._write(lambda: self._repository.delete(current, audit), if_match)
+
+    def rotate_secret(
+        self, principal: Principal, webhook_id: str, grace_period: timedelta = DEFAULT_GRACE_PERIOD
+    ) -> tuple[Webhook, str]:
+        """The webhook with a new current secret (returned this once); the old one signs until the grace ends."""
+        principal.require_admin()
+        current = self._current(principal, webhook_id, None)
+        now, secret = self._clock(), generate_secret()
+        retired = current.secrets[0].model_copy(update={"expires_at": now + min(grace_period, MAX_GRACE_PERIOD)})
+        still_valid = [s for s in (retired, *current.secrets[1:]) if s.is_valid_at(now)]
+        rotated = self._next_version(
+            current.model_copy(
+                update={"secrets": (SigningSecret(value=SecretStr(secret), created_at=now), *still_valid)}
+            ),
+            principal,
+        )
+        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(retired.expires_at or now))}
+        audit = self._audit(principal, rotated, AuditAction.SECRET_ROTATED, expiry)
+        self._write(lambda: self._repository.replace(rotated, current.version, audit), None)
+        return rotated, secret
+
+    def reveal_secrets(self, principal: Principal, webhook_id: str) -> list[SigningSecret]:
+        """Every secret that signs now, current first; the reveal is audited before it is returned."""
+        principal.require_admin()
+        current = self._current(principal, webhook_id, None)
+        self._write(
+            lambda: self._repository.record(current, self._audit(principal, current, AuditAction.SECRET_REVEALED, {})),
+            None,
+        )
+        now = self._clock()
+        return [secret for secret in current.secrets if secret.is_valid_at(now)]
+
+    def history(self, principal: Principal, webhook_id: str, limit: int, cursor: str | None) -> Page[AuditRecord]:
+        query = {"webhook_id": webhook_id}
+        after = self._cursors.decode(cursor, principal.account_id, query) if cursor else None
+        records, position = self._audit_trail.history(principal.account_id, webhook_id, after, limit)
+        if not records and after is None:
+            raise NotFound(f"no webhook {webhook_id}")  # every webhook has at least its `created` record
+        next_cursor = self._cursors.encode(principal.account_id, query, position) if position else None
+        return Page(records, next_cursor)
+
+    def _current(self, principal: Principal, webhook_id: str, if_match: int | None) -> Webhook:
+        webhook = self.get(principal, webhook_id)
+        if if_match is not None and if_match != webhook.version:
+            raise PreconditionFailed(
+                f"webhook {webhook_id} is at version {webhook.version}, not {if_match}", current_version=webhook.version
+            )
+        return webhook
+
+    def _next_version(self, webhook: Webhook, principal: Principal) -> Webhook:
+        return webhook.model_copy(
+            update={"version": webhook.version + 1, "updated_at": self._clock(), "updated_by": principal.subject}
+        )
+
+    @staticmethod
+    def _write(write: Callable[[], None], if_match: int | None) -> None:
+        """A lost race is a 412 for a caller who named a version, and a 409 (retry) for one who did not."""
+        try:
+            write()
+        except PreconditionFailed:
+            if if_match is not None:
+                raise
+            raise Conflict("the webhook was changed by another request at the same time; retry") from None
+
+    def _audit(
+        self,
+        principal: Principal,
+        webhook: Webhook,
+        action: AuditAction,
+        changes: dict[str, FieldChange],
+    ) -> AuditRecord:
+        return AuditRecord(
+            account_id=webhook.account_id,
+            webhook_id=webhook.webhook_id,
+            actor=principal.subject,
+            action=action,
+            recorded_at=self._clock(),
+            changes=changes,
+            version=None if action is AuditAction.DELETED else webhook.version,
+        )

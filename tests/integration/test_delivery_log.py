@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from tests.integration.conftest import MotoAws
 from tests.support.builders import NOW, a_delivery_record, a_webhook
+from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
-from webhooks.adapters.dynamo_codec import from_item, to_item
+from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
+from webhooks.domain.audit import AuditAction, FieldChange
 from webhooks.domain.delivery import DeliveryStatus
 from webhooks.domain.delivery_history import DeliveryFilters, DeliveryQueries
 from webhooks.domain.principal import Principal, Role
@@ -95,11 +97,12 @@ def test_a_gone_webhook_is_disabled_once_with_an_audit_record(aws: MotoAws) -> N
     webhook = store.get("acme", WEBHOOK_ID)
     assert webhook is not None
     assert (webhook.enabled, webhook.version, webhook.updated_by) == (False, 2, "system:deliver")
-    (audit,) = client.scan(TableName=aws.deployed.tables["AuditTable"])["Items"]
-    document = from_item(audit)
-    assert document["webhook_ref"] == f"acme#{WEBHOOK_ID}"
-    assert document["actor"] == "system:deliver"
-    assert document["changes"] == {"enabled": {"before": True, "after": False}, "version": {"before": 1, "after": 2}}
+    # And the audit record reads back through the trail GET /webhooks/{id}/audit uses
+    history, _ = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"]).history("acme", WEBHOOK_ID, None, 10)
+    (audit,) = history
+    assert (audit.actor, audit.action, audit.version) == ("system:deliver", AuditAction.DISABLED, 2)
+    assert audit.changes == {"enabled": FieldChange(before=True, after=False)}
+    assert audit.reason == "the endpoint answered 410 Gone"
 
 
 def test_test_events_are_rate_limited_per_webhook(aws: MotoAws) -> None:

@@ -1,41 +1,21 @@
 """Writes the platform itself makes to a webhook: disabling it on 410 Gone (audited) and the test-event
 rate limit. Changes an admin makes through the API live with the management use cases.
 
-Audit items are generic: webhook_ref, recorded_at (ISO time + a suffix, unique), audit_id, account_id,
-webhook_id, actor, action, reason, changes {field: {before, after}}.
+Audit records have the shape manage writes (webhooks.domain.audit), so GET /webhooks/{id}/audit shows them.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from webhooks.adapters.delivery_log import sortable_time, webhook_ref
-from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.audit_log import audit_to_item
+from webhooks.adapters.delivery_log import sortable_time
+from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange
 from webhooks.domain.webhook import Webhook
 
 DELIVER_ACTOR = "system:deliver"
 _DISABLE = "SET enabled = :off, version = :next, updated_at = :at, updated_by = :by"
-
-
-def audit_item(
-    webhook: Webhook, *, actor: str, action: str, reason: str, changes: dict[str, dict[str, Any]], at: datetime
-) -> dict[str, Any]:
-    audit_id = uuid.uuid4().hex
-    return to_item(
-        {
-            "webhook_ref": webhook_ref(webhook.account_id, webhook.webhook_id),
-            "recorded_at": f"{sortable_time(at)}#{audit_id[:8]}",
-            "audit_id": audit_id,
-            "account_id": webhook.account_id,
-            "webhook_id": webhook.webhook_id,
-            "actor": actor,
-            "action": action,
-            "reason": reason,
-            "changes": changes,
-        }
-    )
 
 
 class DynamoWebhookSystemWrites:
@@ -47,11 +27,16 @@ class DynamoWebhookSystemWrites:
     def disable_gone(self, webhook: Webhook, at: datetime) -> bool:
         """Disable the webhook and audit it, in one transaction, if it is still the version that was
         delivered to and still enabled; False when an admin changed it meanwhile."""
-        changes: dict[str, dict[str, Any]] = {
-            "enabled": {"before": True, "after": False},
-            "version": {"before": webhook.version, "after": webhook.version + 1},
-        }
-        reason = "the endpoint answered 410 Gone"
+        audit = AuditRecord(
+            account_id=webhook.account_id,
+            webhook_id=webhook.webhook_id,
+            actor=DELIVER_ACTOR,
+            action=AuditAction.DISABLED,
+            recorded_at=at,
+            changes={"enabled": FieldChange(before=True, after=False)},
+            version=webhook.version + 1,
+            reason="the endpoint answered 410 Gone",
+        )
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -74,14 +59,7 @@ class DynamoWebhookSystemWrites:
                     {
                         "Put": {
                             "TableName": self._audit,
-                            "Item": audit_item(
-                                webhook,
-                                actor=DELIVER_ACTOR,
-                                action="webhook.disabled",
-                                reason=reason,
-                                changes=changes,
-                                at=at,
-                            ),
+                            "Item": audit_to_item(audit),
                         }
                     },
                 ]

@@ -43,6 +43,7 @@ class AuditRecord(BaseModel):
     recorded_at: datetime
     changes: dict[str, FieldChange] = Field(default_factory=dict)
     version: int | None = Field(default=None, description="The webhook's version after the change.")
+    reason: str | None = Field(default=None, description="Why, for changes the platform made by itself.")
 
 
 # What an admin can see and change; the audit compares these and nothing else (never the secrets).

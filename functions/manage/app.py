@@ -8,14 +8,20 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.aws_clients import lazy_client
+from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.retry_queue import SqsRetryQueue
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
-from webhooks.api import webhook_routes
+from webhooks.adapters.webhook_store import DynamoWebhookStore
+from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
+from webhooks.api import delivery_routes, webhook_routes
 from webhooks.api.docs import register_docs
 from webhooks.api.problems import register_problem_handlers
 from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
 from webhooks.domain.cursor import CursorCodec
+from webhooks.domain.delivery_history import DeliveryQueries
 from webhooks.domain.management import WebhookManagement
+from webhooks.domain.manual_delivery import ManualDeliveries
 from webhooks.domain.url_policy import UrlPolicy
 from webhooks.observability import instrument
 
@@ -30,10 +36,22 @@ management = WebhookManagement(
     url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
     quota_per_account=settings.webhook_quota_per_account,
 )
+_webhooks = DynamoWebhookStore(_dynamodb, settings.webhooks_table)
+_delivery_log = DynamoDeliveryLog(_dynamodb, settings.deliveries_table)
+queries = DeliveryQueries(_webhooks, _delivery_log)
+manual = ManualDeliveries(
+    _webhooks,
+    _delivery_log,
+    SqsRetryQueue(lazy_client("sqs"), settings.delivery_queue_url),
+    DynamoWebhookSystemWrites(_dynamodb, settings.webhooks_table, settings.audit_table),
+)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(webhook_routes.router)
+app.include_router(delivery_routes.router)
 app.dependency_overrides[webhook_routes.management] = lambda: management
+app.dependency_overrides[delivery_routes.queries] = lambda: queries
+app.dependency_overrides[delivery_routes.manual] = lambda: manual
 register_problem_handlers(app)
 register_docs(app)
 

@@ -51,7 +51,8 @@ class AwsCallRecorder:
         logical = logical_by_physical.get(physical, physical)
         return f"{logical}/index/*" if params.get("IndexName") else logical
 
-    def undeclared(self, function: str) -> list[AwsCall]:
-        """Calls the function made that webhooks.permissions does not declare for it."""
+    def undeclared(self, function: str, since: int = 0) -> list[AwsCall]:
+        """Calls (from the `since`-th on) that webhooks.permissions does not declare for the function."""
         declared = FUNCTION_ACTIONS.get(function, {})
-        return sorted({call for call in self.calls if call.action not in declared.get(call.resource, frozenset())})
+        made = self.calls[since:]
+        return sorted({call for call in made if call.action not in declared.get(call.resource, frozenset())})

@@ -1,0 +1,119 @@
+"""Routes of the delivery log: list, detail, by event, redeliver and test events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from webhooks.api.delivery_schemas import (
+    AcceptedDelivery,
+    DeliveryAttemptDetail,
+    DeliveryAttemptView,
+    DeliveryDetail,
+    DeliveryPageView,
+    EventDeliveries,
+)
+from webhooks.api.webhook_routes import Caller, Cursor, responses
+from webhooks.catalogue import EVENT_NAMES, TEST_EVENT
+from webhooks.domain.delivery import DeliveryStatus
+from webhooks.domain.delivery_history import MAX_PAGE_SIZE, DeliveryFilters, DeliveryQueries
+from webhooks.domain.errors import InvalidInput
+from webhooks.domain.manual_delivery import ManualDeliveries
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+def queries() -> DeliveryQueries:
+    """Provided by the function's composition root: `app.dependency_overrides[queries] = ...`."""
+    raise NotImplementedError("functions/manage/app.py provides the DeliveryQueries")
+
+
+def manual() -> ManualDeliveries:
+    """Provided by the function's composition root: `app.dependency_overrides[manual] = ...`."""
+    raise NotImplementedError("functions/manage/app.py provides the ManualDeliveries")
+
+
+Queries = Annotated[DeliveryQueries, Depends(queries)]
+Manual = Annotated[ManualDeliveries, Depends(manual)]
+
+
+def _accepted(accepted: AcceptedDelivery) -> Response[AcceptedDelivery]:
+    return Response(HTTPStatus.ACCEPTED.value, "application/json", accepted)
+
+
+@router.get(
+    "/webhooks/<webhook_id>/deliveries",
+    responses=responses(HTTPStatus.OK, DeliveryPageView, 400, 404),
+    summary="The webhook's delivery log, newest first",
+)
+def list_deliveries(
+    webhook_id: str,
+    caller: Caller,
+    service: Queries,
+    *,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
+    cursor: Cursor = None,
+    status: Annotated[DeliveryStatus | None, Query()] = None,
+    event: Annotated[str | None, Query(description="Only attempts of this event.")] = None,
+    since: Annotated[datetime | None, Query(description="Requested at or after (RFC 3339).")] = None,
+    until: Annotated[datetime | None, Query(description="Requested before (RFC 3339).")] = None,
+) -> DeliveryPageView:
+    if event is not None and event not in EVENT_NAMES | {TEST_EVENT}:
+        message = "not an event of the catalogue"
+        raise InvalidInput(f"event: {message}", errors=[{"field": "event", "in": "query", "message": message}])
+    filters = DeliveryFilters(status=status, event=event, since=since, until=until)
+    page = service.list_deliveries(caller, webhook_id, filters, cursor=cursor, limit=limit)
+    return DeliveryPageView(items=[DeliveryAttemptView.of(r) for r in page.records], next_cursor=page.cursor)
+
+
+@router.get(
+    "/webhooks/<webhook_id>/deliveries/<delivery_id>",
+    responses=responses(HTTPStatus.OK, DeliveryDetail, 404),
+    summary="Every attempt of one delivery, with request and response excerpts",
+)
+def get_delivery(webhook_id: str, delivery_id: str, caller: Caller, service: Queries) -> DeliveryDetail:
+    attempts = service.get_delivery(caller, webhook_id, delivery_id)
+    first = attempts[0]
+    return DeliveryDetail(
+        delivery_id=delivery_id,
+        webhook_id=webhook_id,
+        event_id=first.event_id,
+        event=first.event,
+        attempts=[DeliveryAttemptDetail.of(record) for record in attempts],
+    )
+
+
+@router.get(
+    "/deliveries",
+    responses=responses(HTTPStatus.OK, EventDeliveries),
+    summary="Every delivery of one event to this account's webhooks",
+)
+def deliveries_for_event(
+    caller: Caller, service: Queries, event_id: Annotated[str, Query(min_length=1, max_length=200)]
+) -> EventDeliveries:
+    records = service.deliveries_for_event(caller, event_id)
+    return EventDeliveries(event_id=event_id, items=[DeliveryAttemptView.of(record) for record in records])
+
+
+@router.post(
+    "/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver",
+    responses=responses(HTTPStatus.ACCEPTED, AcceptedDelivery, 404, 409),
+    summary="Send the same delivery again (same webhook-id, next attempt)",
+)
+def redeliver(webhook_id: str, delivery_id: str, caller: Caller, service: Manual) -> Response[AcceptedDelivery]:
+    return _accepted(AcceptedDelivery.of(service.redeliver(caller, webhook_id, delivery_id)))
+
+
+@router.post(
+    "/webhooks/<webhook_id>/test",
+    responses=responses(HTTPStatus.ACCEPTED, AcceptedDelivery, 404, 409, 429),
+    summary="Send a webhook.test event through the normal delivery path (rate limited)",
+)
+def send_test_event(webhook_id: str, caller: Caller, service: Manual) -> Response[AcceptedDelivery]:
+    return _accepted(AcceptedDelivery.of(service.send_test(caller, webhook_id)))

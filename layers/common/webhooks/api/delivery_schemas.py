@@ -1,0 +1,105 @@
+"""Bodies of the delivery-log routes, mapped explicitly from the domain's DeliveryRecord."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.manual_delivery import Accepted
+from webhooks.domain.messages import Trigger
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class DeliveryAttemptView(_Output):
+    """One attempt of one delivery, as the log keeps it."""
+
+    delivery_id: str = Field(description="The webhook-id header the receiver saw; the same on every attempt.")
+    attempt: int
+    event_id: str
+    event: str
+    webhook_id: str
+    environment: str
+    trigger: Trigger
+    status: DeliveryStatus
+    http_status: int | None
+    error_kind: ErrorKind | None
+    error_detail: str | None
+    duration_ms: int | None
+    requested_at: datetime
+    completed_at: datetime | None
+    next_attempt_at: datetime | None = Field(description="When a retry is scheduled, if one is.")
+
+    @classmethod
+    def of(cls, record: DeliveryRecord) -> DeliveryAttemptView:
+        return cls(
+            delivery_id=record.delivery_id,
+            attempt=record.attempt,
+            event_id=record.event_id,
+            event=record.event,
+            webhook_id=record.webhook_id,
+            environment=record.environment,
+            trigger=record.trigger,
+            status=record.status,
+            http_status=record.http_status,
+            error_kind=record.error_kind,
+            error_detail=record.error_detail,
+            duration_ms=record.duration_ms,
+            requested_at=record.requested_at,
+            completed_at=record.completed_at,
+            next_attempt_at=record.next_attempt_at,
+        )
+
+
+class DeliveryAttemptDetail(DeliveryAttemptView):
+    """An attempt with what was sent and the start of what came back."""
+
+    request_headers: dict[str, str]
+    request_body: str | None
+    response_excerpt: str | None = Field(description="The first 4 KiB of the response body.")
+    response_truncated: bool
+
+    @classmethod
+    def of(cls, record: DeliveryRecord) -> DeliveryAttemptDetail:
+        return cls(
+            **DeliveryAttemptView.of(record).model_dump(),
+            request_headers=record.request_headers,
+            request_body=record.request_body,
+            response_excerpt=record.response_excerpt,
+            response_truncated=record.response_truncated,
+        )
+
+
+class DeliveryPageView(_Output):
+    items: list[DeliveryAttemptView]
+    next_cursor: str | None
+
+
+class DeliveryDetail(_Output):
+    delivery_id: str
+    webhook_id: str
+    event_id: str
+    event: str
+    attempts: list[DeliveryAttemptDetail] = Field(description="First attempt first.")
+
+
+class EventDeliveries(_Output):
+    event_id: str
+    items: list[DeliveryAttemptView]
+
+
+class AcceptedDelivery(_Output):
+    """Queued: the receiver will see this delivery id as `webhook-id`."""
+
+    delivery_id: str
+    event_id: str
+    attempt: int
+    status: str = "queued"
+
+    @classmethod
+    def of(cls, accepted: Accepted) -> AcceptedDelivery:
+        return cls(delivery_id=accepted.delivery_id, event_id=accepted.event_id, attempt=accepted.attempt)

@@ -44,3 +44,16 @@ def a_delivery_message(**overrides: Any) -> DeliveryMessage:
         "payload": {"id": "lic_1", "account_id": "acme", "environment": "production", "seats": 5},
     }
     return DeliveryMessage(**(fields | overrides))
+
+
+def a_license(**overrides: Any) -> dict[str, Any]:
+    """A license item as platform services write it (plain JSON)."""
+    fields: dict[str, Any] = {
+        "id": "lic_1",
+        "account_id": "acme",
+        "environment": "production",
+        "status": "inactive",
+        "seats": 5,
+        "product_id": "prod_1",
+    }
+    return fields | overrides

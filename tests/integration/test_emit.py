@@ -135,7 +135,7 @@ def test_unroutable_records_are_skipped_not_retried(
         ("unknown_environment", {"id": "lic_qa"}),
     ]
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert [line["Unroutable"] for line in metrics if "Unroutable" in line] == [3.0]
+    assert [line["Unroutable"] for line in metrics if "Unroutable" in line] == [[3.0]]
 
 
 def test_a_ttl_removal_is_still_a_deletion_and_is_marked(

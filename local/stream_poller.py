@@ -15,6 +15,7 @@ read Lambda's documentation:
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections.abc import Callable
@@ -44,9 +45,20 @@ class MappingSettings:
         )
 
 
+def _binary_as_base64(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {key: _binary_as_base64(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_binary_as_base64(item) for item in value]
+    return value
+
+
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record (as boto3 parses it) in the shape a Lambda stream event carries it."""
-    dynamodb = dict(record["dynamodb"])
+    """A GetRecords record (as boto3 parses it) in the shape a Lambda stream event carries it:
+    eventSourceARN added, the creation time in epoch seconds, binary values as base64 text (JSON)."""
+    dynamodb = _binary_as_base64(record["dynamodb"])
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()
@@ -66,9 +78,12 @@ class StreamReader:
         records: list[dict[str, Any]] = []
         for shard in description["Shards"]:
             shard_id = shard["ShardId"]
-            iterator = self._iterators.get(shard_id) or self._client.get_shard_iterator(
-                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
+            iterator = (
+                self._iterators.get(shard_id)
+                or self._client.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
             while True:
                 response = self._client.get_records(ShardIterator=iterator)
                 records.extend(lambda_record(record, self.stream_arn) for record in response["Records"])

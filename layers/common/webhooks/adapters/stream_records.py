@@ -7,6 +7,7 @@ and, once retries are exhausted, hands it to the on-failure destination.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,28 @@ def table_name_from_arn(arn: str) -> str:
     return resource.split("/", 1)[0]
 
 
+def _binary_as_bytes(value: Any) -> Any:
+    """Lambda's JSON event carries binary (B, BS) as base64 text; the deserializer wants bytes."""
+    if isinstance(value, dict):
+        return {
+            kind: (
+                base64.b64decode(item)
+                if kind == "B" and isinstance(item, str)
+                else [base64.b64decode(part) if isinstance(part, str) else part for part in item]
+                if kind == "BS"
+                else _binary_as_bytes(item)
+            )
+            for kind, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_binary_as_bytes(item) for item in value]
+    return value
+
+
+def _image(image: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if image is None else from_item(_binary_as_bytes(image))
+
+
 def _occurred_at(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
@@ -35,20 +58,19 @@ def read_record(record: dict[str, Any]) -> StreamChange | UnreadableRecord:
     dynamodb = record.get("dynamodb", {})
     sequence_number = str(dynamodb.get("SequenceNumber", ""))
     try:
-        old_image, new_image = dynamodb.get("OldImage"), dynamodb.get("NewImage")
         identity = record.get("userIdentity") or {}
         return StreamChange(
             sequence_number=sequence_number,
             stream_event_id=record["eventID"],
             table_name=table_name_from_arn(record.get("eventSourceARN", "")),
             kind=record["eventName"],
-            keys=from_item(dynamodb.get("Keys", {})),
+            keys=from_item(_binary_as_bytes(dynamodb.get("Keys", {}))),
             occurred_at=_occurred_at(dynamodb["ApproximateCreationDateTime"]),
-            old_image=from_item(old_image) if old_image is not None else None,
-            new_image=from_item(new_image) if new_image is not None else None,
+            old_image=_image(dynamodb.get("OldImage")),
+            new_image=_image(dynamodb.get("NewImage")),
             removed_by_ttl=all(identity.get(key) == value for key, value in TTL_PRINCIPAL.items()),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
         return UnreadableRecord(sequence_number=sequence_number, error=f"{type(error).__name__}: {error}")
 
 

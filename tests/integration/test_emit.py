@@ -193,3 +193,29 @@ def test_a_message_too_large_for_sqs_becomes_a_failed_delivery_record(
     assert items[0]["error_kind"] == {"S": "payload_too_large"}
     assert items[0]["webhook_id"] == {"S": a_webhook().webhook_id}
     assert int(items[0]["expires_at"]["N"]) > 0
+
+
+def test_with_the_optional_cache_an_accounts_webhooks_are_read_once_across_invocations(
+    aws: MotoAws, platform: Platform, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    # Given emit with a 5-second webhook cache (off by default)
+    emit = handler_for("EmitFunction", WEBHOOK_CACHE_SECONDS="5")
+    platform.register(a_webhook())
+    # When two batches of the same account arrive one after the other
+    platform.put("LicensesTable", a_license())
+    emit(platform.stream_event("LicensesTable"))
+    platform.put("LicensesTable", a_license(id="lic_2"))
+    emit(platform.stream_event("LicensesTable"))
+    # Then both were delivered, with one Query of the webhooks table in all
+    assert len(platform.received()) == 2
+    assert [call.action for call in aws.recorder.calls] == ["dynamodb:Query", "sqs:SendMessage", "sqs:SendMessage"]
+
+
+def test_without_the_cache_every_batch_reads_the_webhooks(
+    aws: MotoAws, platform: Platform, emit: LoadedHandler
+) -> None:
+    platform.register(a_webhook())
+    for key in ("lic_1", "lic_2"):
+        platform.put("LicensesTable", a_license(id=key))
+        emit(platform.stream_event("LicensesTable"))
+    assert [call.action for call in aws.recorder.calls].count("dynamodb:Query") == 2

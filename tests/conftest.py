@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Powertools fixes its metrics namespace and service when `webhooks.observability` is first imported,
+# which in a test run is at collection, before any handler's environment is set: give it the template's.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LicensePlatform/Webhooks")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "webhooks")
 
 
 @pytest.fixture(autouse=True)

@@ -1,19 +1,60 @@
-"""Stream batch in, events fanned out to the delivery queue."""
+"""Stream batch in, events fanned out to the delivery queue; partial batch response with stream semantics.
+
+Not Powertools' BatchProcessor: it calls a handler per record, while emit works on the whole
+batch (one webhook Query per account, SendMessageBatch across records). Its response format is
+the same: the first failed record's sequence number, from which Lambda retries.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import boto3
+from aws_lambda_powertools.metrics import single_metric
+from botocore.config import Config
+
+from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.delivery_queue import DEFAULT_CONCURRENCY, SqsDeliveryQueue
+from webhooks.adapters.stream_records import partial_batch_response, read_records
+from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.config import EmitSettings
-from webhooks.observability import instrument, logger
+from webhooks.domain.emission import EmissionReport, Emitter, Governance, WebhookSource
+from webhooks.domain.webhook_cache import CachedWebhookSource
+from webhooks.observability import MetricUnit, instrument, metrics
 
 settings = EmitSettings.from_environ()
+_client_config = Config(retries={"mode": "standard"}, max_pool_connections=DEFAULT_CONCURRENCY + 2)
+_dynamodb = boto3.client("dynamodb", config=_client_config)
+_webhooks: WebhookSource = DynamoWebhookStore(_dynamodb, settings.webhooks_table)
+if settings.webhook_cache_seconds > 0:
+    _webhooks = CachedWebhookSource(_webhooks, settings.webhook_cache_seconds)
+emitter = Emitter(
+    webhooks=_webhooks,
+    sender=SqsDeliveryQueue(boto3.client("sqs", config=_client_config), settings.delivery_queue_url),
+    delivery_log=DynamoDeliveryLog(_dynamodb, settings.deliveries_table),
+    table_entities=settings.table_entities,
+    governance=Governance(settings.permitted_environments, settings.permitted_events),
+    delivery_log_retention_days=settings.delivery_log_retention_days,
+)
+
+
+def _publish(report: EmissionReport) -> None:
+    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=report.records)
+    metrics.add_metric(name="MessagesEnqueued", unit=MetricUnit.Count, value=report.messages_enqueued)
+    metrics.add_metric(name="Unroutable", unit=MetricUnit.Count, value=report.unroutable.total())
+    metrics.add_metric(name="DroppedByGovernance", unit=MetricUnit.Count, value=report.dropped_by_governance)
+    metrics.add_metric(name="PayloadTooLarge", unit=MetricUnit.Count, value=report.payload_too_large)
+    metrics.add_metric(name="TtlRemovals", unit=MetricUnit.Count, value=report.ttl_removals)
+    for event, count in report.events.items():
+        with single_metric(name="Events", unit=MetricUnit.Count, value=count) as metric:
+            metric.add_dimension(name="event", value=event)
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records", [])
-    logger.info("stream batch received", extra={"records": len(records)})
-    return {"batchItemFailures": []}
+    changes = read_records(event.get("Records", []))
+    report = emitter.emit(changes)
+    _publish(report)
+    return partial_batch_response(changes, report.first_failed)
 
 
 handler = instrument(_handle, tracing_enabled=settings.tracing_enabled)

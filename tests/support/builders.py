@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from webhooks.catalogue import Environment
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.domain.derivation import StreamChange
 from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.webhook import SigningSecret, Webhook
 
@@ -80,3 +81,41 @@ def a_webhook_request(**overrides: Any) -> dict[str, Any]:
         "environment": "production",
         "events": ["license.*"],
     } | overrides
+
+
+def a_license(**overrides: Any) -> dict[str, Any]:
+    """A license item as platform services write it (plain JSON)."""
+    fields: dict[str, Any] = {
+        "id": "lic_1",
+        "account_id": "acme",
+        "environment": "production",
+        "status": "inactive",
+        "seats": 5,
+        "product_id": "prod_1",
+    }
+    return fields | overrides
+
+
+def a_stream_change(
+    kind: str = "INSERT",
+    *,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    table_name: str = "licenses-dev",
+    sequence_number: str = "100",
+    stream_event_id: str = "stream-event-1",
+    removed_by_ttl: bool = False,
+) -> StreamChange:
+    """A stream change as the stream adapter reads it (images already plain JSON)."""
+    image = new if new is not None else old
+    return StreamChange(
+        sequence_number=sequence_number,
+        stream_event_id=stream_event_id,
+        table_name=table_name,
+        kind=kind,
+        keys={"id": (image or {}).get("id", "lic_1")},
+        occurred_at=NOW,
+        old_image=old,
+        new_image=new,
+        removed_by_ttl=removed_by_ttl,
+    )

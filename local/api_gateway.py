@@ -218,6 +218,26 @@ def _handler_class(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             """Access lines go through `logging` (see _serve) instead of raw stderr."""
 
-    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
-        setattr(Handler, f"do_{method}", Handler._serve)  # http.server dispatches on do_<METHOD>
+        # http.server dispatches on do_<METHOD>; API Gateway's `ANY` route takes them all.
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_HEAD(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_PUT(self) -> None:
+            self._serve()
+
+        def do_PATCH(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
+            self._serve()
+
+        def do_OPTIONS(self) -> None:
+            self._serve()
+
     return Handler

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from local.sam_template import ROOT, DeployedDataPlane
 
@@ -92,6 +92,18 @@ class StackInfo:
     @classmethod
     def read(cls, path: Path) -> Self:
         return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulator, as a platform service would make one."""
+        import boto3
+
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.aws_endpoint,
+            region_name=self.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the emulator accepts any credentials
+        )
 
 
 def stack_json_path(environ: Mapping[str, str] | None = None) -> Path:

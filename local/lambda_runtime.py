@@ -11,11 +11,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from local.sam_template import DeployedDataPlane, IntrinsicResolver, function_environment, function_logical_ids
@@ -95,6 +97,12 @@ def load_functions(
             arn=f"arn:aws:lambda:{deployed.region}:{deployed.account_id}:function:{name}",
             timeout_seconds=int(properties.get("Timeout", 3)),
             memory_mb=int(properties.get("MemorySize", 128)),
-            handler=getattr(importlib.import_module(module), attribute),
+            handler=getattr(_fresh_import(module), attribute),
         )
     return loaded
+
+
+def _fresh_import(module: str) -> ModuleType:
+    """Import anew, so the module reads the environment just set (as a cold start would)."""
+    sys.modules.pop(module, None)
+    return importlib.import_module(module)

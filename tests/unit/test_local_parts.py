@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_conflicting_function_environments_stop_the_stack():
 
 
 def test_a_local_invocation_passes_json_both_ways_with_a_lambda_context():
-    seen = {}
+    seen: dict[str, Any] = {}
 
     def handler(event, context):
         seen.update(event=event, context=context)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
+from typing import Any
 
 from local.pollers.mappings import PollerStats
 from local.pollers.streams import lambda_record, on_failure_record, process_batch
@@ -18,7 +20,9 @@ class Discarded:
         self.batches.append(([r["dynamodb"]["Keys"]["id"]["S"] for r in records], condition, invoke_count))
 
 
-def run(records, handler, **mapping_overrides):
+def run(
+    records: list[dict[str, Any]], handler: Callable[[dict[str, Any]], Any], **mapping_overrides: Any
+) -> tuple[Discarded, PollerStats]:
     discarded = Discarded()
     stats = PollerStats("EmitFunctionLicenses", "EmitFunction", "LicensesTable")
     process_batch(records, handler, a_stream_mapping(**mapping_overrides), discarded, stats)

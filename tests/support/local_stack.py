@@ -77,8 +77,10 @@ class FakeHandler:
     crash_on: set[str] = field(default_factory=set)
     report: set[str] = field(default_factory=set)
     invocations: list[list[str]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
         ids = record_ids(event)
         self.invocations.append(ids)
         if self.crash_on & set(ids):
@@ -93,3 +95,52 @@ class FakeHandler:
     @property
     def processed(self) -> list[str]:
         return [item for invocation in self.invocations for item in invocation]
+
+
+def wait_for(condition: Any, timeout_seconds: float = 20.0, interval: float = 0.05) -> bool:
+    """Poll `condition()` until true or the timeout; the test then asserts on the outcome, not the time."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())
+
+
+@dataclass
+class EmulatedAws:
+    """The template's data plane on a moto server, as the local stack runs it (streams need the server)."""
+
+    session: Any
+    deployed: Any
+    endpoint: str
+
+
+def deploy_on_emulator(endpoint: str) -> EmulatedAws:
+    """Reset the emulator and create the template's tables and queues anew."""
+    import urllib.request
+
+    import boto3
+
+    from local.data_plane import deploy_data_plane
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310 - loopback emulator
+    session = EndpointSession(
+        boto3.Session(region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local"), endpoint
+    )
+    return EmulatedAws(session, deploy_data_plane(session), endpoint)
+
+
+@dataclass
+class EndpointSession:
+    """A boto3 session whose clients all talk to one endpoint (what AWS_ENDPOINT_URL does for the stack)."""
+
+    session: Any
+    endpoint: str
+
+    @property
+    def region_name(self) -> str:
+        return str(self.session.region_name)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint, **kwargs)

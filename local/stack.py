@@ -65,13 +65,16 @@ class LocalStack:
             raise PortBusy(self.ports.api, "LOCAL_AWS_PORT", "the AWS emulator, same as the API's")
         stack_json_path(self._environ).unlink(missing_ok=True)
         require_free_port(self.ports.aws, "LOCAL_AWS_PORT", "the AWS emulator")
-        self._api = LocalApiGateway(
-            self.ports.api,
-            authorizer=JwtAuthorizer(load_or_create_key(self.state)),
-            invoke=self._invoke_manage,
-            status=self.status,
-            portal_dir=ROOT / "portal",
-        )
+        try:
+            self._api = LocalApiGateway(
+                self.ports.api,
+                authorizer=JwtAuthorizer(load_or_create_key(self.state)),
+                invoke=self._invoke_manage,
+                status=self.status,
+                portal_dir=ROOT / "portal",
+            )
+        except OSError as error:
+            raise PortBusy(self.ports.api, "LOCAL_API_PORT", "the HTTP API") from error
         self._emulator.start()
         os.environ.update(emulator_environment(self._emulator.endpoint))
         os.environ.pop("AWS_PROFILE", None)

@@ -6,14 +6,19 @@ import json
 import subprocess
 import sys
 import uuid
+from typing import Any
 
 import pytest
 
+from local.demo import delivery_log_statuses
 from local.jwt_keys import load_or_create_key, token_claims
 from local.sam_template import ROOT
 from tests.e2e.conftest import RunningStack
-from tests.support.builders import a_delivery_message
+from tests.support.builders import NOW, a_delivery_message
 from tests.support.local_stack import wait_for
+from webhooks.adapters.delivery_log import record_to_item
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.domain.messages import Trigger
 from webhooks.domain.principal import Role
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +131,35 @@ def test_a_queue_message_reaches_the_deliver_handler(local_stack: RunningStack):
     )
 
     assert wait_for(lambda: local_stack.poller("DeliverFunctionQueue")["records"] > before, timeout_seconds=30)
+
+
+def test_the_demo_reads_the_latest_delivery_log_status_of_each_delivery(local_stack: RunningStack):
+    webhook_id = str(uuid.uuid4())
+    first = a_delivery_record(webhook_id, attempt=1, status=DeliveryStatus.FAILED)
+    retried = a_delivery_record(webhook_id, attempt=2, status=DeliveryStatus.SUCCEEDED)
+    other = a_delivery_record(webhook_id, attempt=1, status=DeliveryStatus.SKIPPED, delivery_id="msg_other")
+    dynamodb = local_stack.info.client("dynamodb")
+    for record in (first, retried, other):
+        dynamodb.put_item(TableName=local_stack.info.tables["deliveries"], Item=record_to_item(record))
+
+    statuses = delivery_log_statuses(local_stack.info, local_stack.token("acme"), webhook_id)
+
+    assert statuses == {first.delivery_id: "succeeded", "msg_other": "skipped"}
+
+
+def a_delivery_record(webhook_id: str, **overrides: Any) -> DeliveryRecord:
+    message = a_delivery_message(webhook_id=webhook_id)
+    fields: dict[str, Any] = {
+        "delivery_id": message.delivery_id,
+        "attempt": 1,
+        "event_id": message.event_id,
+        "event": message.event,
+        "webhook_id": webhook_id,
+        "account_id": "acme",
+        "environment": "development",
+        "trigger": Trigger.EVENT,
+        "status": DeliveryStatus.SUCCEEDED,
+        "requested_at": NOW,
+        "expires_at": int(NOW.timestamp()) + 86_400,
+    }
+    return DeliveryRecord(**(fields | overrides))

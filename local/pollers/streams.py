@@ -1,0 +1,263 @@
+"""A DynamoDB stream poller that feeds a function the way Lambda's event source mapping does.
+
+Per shard, in order, with checkpoints: a batch is retried until it succeeds or its retries run out;
+only then does the shard move on. On a function error the batch is retried whole, or split in two
+when BisectBatchOnFunctionError is on (a split does not use a retry; the halves run in order, each
+with the retries left). With ReportBatchItemFailures the batch is retried from the first reported
+failed sequence number (the records before it are done). After MaximumRetryAttempts retries, or
+when records are older than MaximumRecordAgeInSeconds, the failing records are described to the
+on-failure destination (Lambda's record, DDBStreamBatchInfo) and the shard goes on.
+Local simplification: a retried batch holds the same records (Lambda may re-read up to BatchSize).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from local.pollers.mappings import EventSourceMapping, PollerStats
+
+logger = logging.getLogger(__name__)
+Record = dict[str, Any]
+Invoke = Callable[[dict[str, Any]], Any]
+
+
+def lambda_record(record: Record, stream_arn: str) -> Record:
+    """A GetRecords record as Lambda passes it: eventSourceARN added, epoch seconds and base64 binaries."""
+    converted: Record = _as_json(record)
+    converted["eventSourceARN"] = stream_arn
+    return converted
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_as_json(item) for item in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp())
+    return value
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed invocation: records from `failed_from` on are to be retried."""
+
+    failed_from: int
+    function_error: bool
+
+
+def _sequence_number(record: Record) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def invoke_batch(records: list[Record], invoke: Invoke, mapping: EventSourceMapping) -> Failure | None:
+    try:
+        result = invoke({"Records": records})
+    except Exception:  # the function failed, as an unhandled Lambda error would
+        logger.exception("%s: function error on a batch of %d records", mapping.logical_id, len(records))
+        return Failure(0, function_error=True)
+    if not mapping.report_batch_item_failures or not isinstance(result, dict):
+        return None
+    reported = result.get("batchItemFailures") or []
+    if not reported:
+        return None
+    positions = {_sequence_number(record): index for index, record in enumerate(records)}
+    identifiers = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in reported]
+    if any(identifier not in positions for identifier in identifiers):
+        return Failure(0, function_error=True)  # Lambda treats an unknown identifier as a failed batch
+    return Failure(min(positions[str(identifier)] for identifier in identifiers), function_error=False)
+
+
+Discard = Callable[[list[Record], str, int], None]
+
+
+def process_batch(
+    records: list[Record],
+    invoke: Invoke,
+    mapping: EventSourceMapping,
+    discard: Discard,
+    stats: PollerStats,
+    *,
+    now: Callable[[], float] = time.time,
+    pause: Callable[[float], object] = time.sleep,
+    retry_delay_seconds: float = 0.0,
+    stopped: Callable[[], bool] = lambda: False,
+) -> None:
+    """Run one batch to completion: every record succeeds or is discarded to the on-failure destination.
+
+    When the stack stops mid-batch the rest is abandoned, not discarded (the emulator's data goes too).
+    """
+    pending: list[tuple[list[Record], int]] = [(records, 0)]
+    while pending and not stopped():
+        batch, retries = pending.pop()
+        batch = _drop_expired(batch, mapping, discard, stats, now=now(), retries=retries)
+        if not batch:
+            continue
+        stats.add(invocations=1, records=len(batch))
+        failure = invoke_batch(batch, invoke, mapping)
+        if failure is None:
+            stats.add(succeeded=len(batch))
+            continue
+        stats.add(function_errors=int(failure.function_error), partial_failures=int(not failure.function_error))
+        stats.add(succeeded=failure.failed_from)
+        if failure.function_error and mapping.bisect_on_error and len(batch) > 1:
+            middle = len(batch) // 2
+            pending += [(batch[middle:], retries), (batch[:middle], retries)]  # the first half runs first
+            continue
+        failing = batch[failure.failed_from :]
+        if 0 <= mapping.maximum_retry_attempts <= retries:
+            discard(failing, "RetryAttemptsExhausted", retries + 1)
+            stats.add(sent_to_on_failure=len(failing))
+            continue
+        stats.add(retried=len(failing))
+        pause(retry_delay_seconds)
+        pending.append((failing, retries + 1))
+
+
+def _drop_expired(
+    batch: list[Record], mapping: EventSourceMapping, discard: Discard, stats: PollerStats, *, now: float, retries: int
+) -> list[Record]:
+    if mapping.maximum_record_age_seconds < 0:
+        return batch
+    oldest_allowed = now - mapping.maximum_record_age_seconds
+    expired = [
+        record for record in batch if record["dynamodb"].get("ApproximateCreationDateTime", now) < oldest_allowed
+    ]
+    if expired:
+        discard(expired, "RecordAgeExceeded", retries)
+        stats.add(sent_to_on_failure=len(expired))
+    return batch[len(expired) :]
+
+
+def on_failure_record(
+    records: list[Record], condition: str, invoke_count: int, function_arn: str, shard_id: str
+) -> dict[str, Any]:
+    """What Lambda sends to a stream mapping's on-failure destination: where the records are, not the records."""
+    arrivals = [record["dynamodb"].get("ApproximateCreationDateTime", 0) for record in records]
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": _iso(time.time()),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": _sequence_number(records[0]),
+            "endSequenceNumber": _sequence_number(records[-1]),
+            "approximateArrivalOfFirstRecord": _iso(min(arrivals)),
+            "approximateArrivalOfLastRecord": _iso(max(arrivals)),
+            "batchSize": len(records),
+            "streamArn": records[0]["eventSourceARN"],
+        },
+    }
+
+
+def _iso(epoch_seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(epoch_seconds, tz=datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StreamPoller:
+    """Reads every shard of one stream from TRIM_HORIZON and runs each batch through `process_batch`."""
+
+    def __init__(
+        self,
+        mapping: EventSourceMapping,
+        *,
+        stream_arn: str,
+        streams: Any,
+        invoke: Invoke,
+        function_arn: str,
+        send_on_failure: Callable[[str], None] | None,
+        stop: threading.Event,
+        idle_seconds: float = 0.1,
+        retry_delay_seconds: float = 0.2,
+    ) -> None:
+        self.mapping = mapping
+        self.stats = PollerStats(mapping.logical_id, mapping.function, mapping.source)
+        self._stream_arn = stream_arn
+        self._streams = streams
+        self._invoke = invoke
+        self._function_arn = function_arn
+        self._send_on_failure = send_on_failure
+        self._stop = stop
+        self._idle_seconds = idle_seconds
+        self._retry_delay_seconds = retry_delay_seconds
+
+    def run(self) -> None:
+        iterators = self._shard_iterators()
+        while not self._stop.is_set() and iterators:
+            busy = False
+            for shard_id in list(iterators):
+                batch, iterators[shard_id] = self._collect(iterators[shard_id])
+                if iterators[shard_id] is None:
+                    del iterators[shard_id]
+                if batch:
+                    busy = True
+                    self._process(batch, shard_id)
+            if not busy:
+                self._stop.wait(self._idle_seconds)
+
+    def _shard_iterators(self) -> dict[str, str | None]:
+        shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
+        return {
+            shard["ShardId"]: self._streams.get_shard_iterator(
+                StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for shard in shards
+        }
+
+    def _collect(self, iterator: str | None) -> tuple[list[Record], str | None]:
+        """Up to BatchSize records, waiting at most the batching window once the first one arrived."""
+        batch: list[Record] = []
+        deadline = None
+        while iterator and len(batch) < self.mapping.batch_size and not self._stop.is_set():
+            try:
+                page = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size - len(batch))
+            except Exception:  # the emulator is stopping or busy: try again, as Lambda's poller would
+                self.stats.add(poll_errors=1)
+                self._stop.wait(self._idle_seconds)
+                continue
+            iterator = page.get("NextShardIterator")
+            batch += [lambda_record(record, self._stream_arn) for record in page["Records"]]
+            if not batch:
+                break
+            deadline = deadline or time.monotonic() + self.mapping.batching_window_seconds
+            if time.monotonic() >= deadline:
+                break
+            if not page["Records"]:
+                self._stop.wait(min(self._idle_seconds, max(0.0, deadline - time.monotonic())))
+        return batch, iterator
+
+    def _process(self, batch: list[Record], shard_id: str) -> None:
+        def discard(records: list[Record], condition: str, invoke_count: int) -> None:
+            description = on_failure_record(records, condition, invoke_count, self._function_arn, shard_id)
+            logger.error("%s: records sent to the on-failure destination: %s", self.mapping.logical_id, description)
+            if self._send_on_failure is not None:
+                self._send_on_failure(json.dumps(description))
+
+        process_batch(
+            batch,
+            self._invoke,
+            self.mapping,
+            discard,
+            self.stats,
+            pause=self._stop.wait,
+            retry_delay_seconds=self._retry_delay_seconds,
+            stopped=self._stop.is_set,
+        )

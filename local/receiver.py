@@ -1,0 +1,129 @@
+"""A sample webhook receiver on loopback: verifies each POST with the `standardwebhooks` package and records it.
+
+What a customer's endpoint does (see the customer guide): check the signature with the secret shown at
+creation, then answer 2xx quickly. During a rotation it knows two secrets; `verified_by` says which
+of them (by index, never the secret) verify a delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+from standardwebhooks import Webhook
+
+from local.state import LOOPBACK
+
+
+@dataclass(frozen=True)
+class ReceivedDelivery:
+    event: str
+    webhook_id: str  # the delivery id (the `webhook-id` header), the same on a redelivery
+    verified_by: tuple[int, ...]
+    payload: dict[str, Any] | None
+    received_at: float = field(default_factory=time.time)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verified_by)
+
+
+def verifying_secrets(secrets: list[str], body: bytes, headers: dict[str, str]) -> tuple[int, ...]:
+    """Indexes of the secrets whose signature is among the request's (any malformed header verifies none)."""
+    verified = []
+    for index, secret in enumerate(secrets):
+        try:
+            Webhook(secret).verify(body, headers, json_parse=False)
+        except Exception:  # noqa: S112 - standardwebhooks raises several types for a bad or missing signature
+            continue
+        verified.append(index)
+    return tuple(verified)
+
+
+class Receiver:
+    def __init__(self, port: int = 0, path: str = "/webhooks") -> None:
+        self.path = path
+        self.respond_with = 200
+        self._secrets: list[str] = []
+        self._deliveries: list[ReceivedDelivery] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((LOOPBACK, port), _handler_class(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self._server.server_address[1]}{self.path}"
+
+    def add_secret(self, secret: str) -> None:
+        with self._lock:
+            self._secrets.append(secret)
+
+    @property
+    def deliveries(self) -> list[ReceivedDelivery]:
+        with self._lock:
+            return list(self._deliveries)
+
+    def counts(self) -> Counter[str]:
+        return Counter(delivery.event for delivery in self.deliveries)
+
+    def wait_until(self, done: Callable[[list[ReceivedDelivery]], bool], timeout_seconds: float) -> bool:
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if done(self.deliveries):
+                return True
+            time.sleep(0.1)
+        return done(self.deliveries)
+
+    def record(self, body: bytes, headers: dict[str, str]) -> int:
+        with self._lock:
+            secrets = list(self._secrets)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        event = payload.get("event") if isinstance(payload, dict) else None
+        delivery = ReceivedDelivery(
+            event=str(event or headers.get("x-webhook-event", "")),
+            webhook_id=headers.get("webhook-id", ""),
+            verified_by=verifying_secrets(secrets, body, headers),
+            payload=payload if isinstance(payload, dict) else None,
+        )
+        with self._lock:
+            self._deliveries.append(delivery)
+        return self.respond_with
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler_class(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status = receiver.record(body, headers) if self.path == receiver.path else 404
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the demo prints its own table."""
+
+    return Handler

@@ -147,7 +147,7 @@ def run_demo(info: StackInfo, receiver: Receiver) -> bool:
         print(f"error: POST /webhooks answered {status}: {webhook if status >= 400 else '(no secret)'}")
         return False
     receiver.add_secret(webhook["secret"])
-    print(f"Webhook {webhook['id']} created for {receiver.url} (account {ACCOUNT}, {ENVIRONMENT}, all events)")
+    print(f"Webhook {webhook['webhook_id']} created for {receiver.url} (account {ACCOUNT}, {ENVIRONMENT}, all events)")
     writes = demo_writes(ACCOUNT, ENVIRONMENT)
     expected = expected_events(writes)
     started = time.monotonic()
@@ -157,7 +157,7 @@ def run_demo(info: StackInfo, receiver: Receiver) -> bool:
     elapsed = time.monotonic() - started
     time.sleep(1.0)  # a duplicate would arrive right after the originals
     deliveries = receiver.deliveries
-    rows = event_rows(expected, deliveries, delivery_log_statuses(info, token, webhook["id"]))
+    rows = event_rows(expected, deliveries, delivery_log_statuses(info, token, webhook["webhook_id"]))
     print()
     print(render_table(rows))
     print()

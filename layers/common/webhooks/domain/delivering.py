@@ -1,10 +1,10 @@
-"""Delivering a batch of queue messages: re-check each webhook, claim every attempt, sign, POST once
-each (concurrently), log the results, queue retries.
+"""Delivering a batch of queue messages: read each webhook once, claim each attempt, sign, POST once
+per message (concurrently, bounded), log the batch's results in one write, queue retries.
 
-Exactly one POST per (delivery id, attempt): the conditional claims are written before any POST, so
-a message SQS hands over twice finds its attempt claimed and sends nothing. The claims, the webhook
-reads and the results are one call each per batch, not per message. A crash (or a result that cannot
-be written) after the claim leaves a `pending` record that the read side shows as `unknown`.
+Exactly one POST per (delivery id, attempt): each message's conditional claim is written before its
+POST, so a message SQS hands over twice (in the same batch or a later one) finds its attempt claimed
+and sends nothing. A crash (or a result that cannot be written) after the claim leaves a `pending`
+record that the read side shows as `unknown`.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from botocore.config import Config
 from pydantic import ValidationError
 
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
-from webhooks.adapters.retry_queue import SqsRetryQueue
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.config import DeliverSettings
@@ -34,7 +34,7 @@ deliverer = Deliverer(
     sender=UrllibSender(
         SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency
     ),
-    queue=SqsRetryQueue(boto3.client("sqs", config=_aws), settings.delivery_queue_url),
+    queue=SqsDeliveryQueue(boto3.client("sqs", config=_aws), settings.delivery_queue_url),
     disabler=DynamoWebhookSystemWrites(_dynamodb, settings.webhooks_table, settings.audit_table),
     rules=DeliveryRules(
         permitted_environments=settings.permitted_environments,

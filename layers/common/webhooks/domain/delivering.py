@@ -257,19 +257,12 @@ class Deliverer:
         return None
 
     def _pending_record(self, message: DeliveryMessage, body: str, now: datetime) -> DeliveryRecord:
-        return DeliveryRecord(
-            delivery_id=message.delivery_id,
-            attempt=message.attempt,
-            event_id=message.event_id,
-            event=message.event,
-            webhook_id=message.webhook_id,
-            account_id=message.account_id,
-            environment=message.environment.value,
-            trigger=message.trigger,
+        return DeliveryRecord.of_message(
+            message,
             status=DeliveryStatus.PENDING,
-            requested_at=now,
+            at=now,
+            retention=timedelta(days=self._rules.retention_days),
             request_body=body if len(body.encode()) <= STORED_BODY_LIMIT_BYTES else None,
-            expires_at=int((now + timedelta(days=self._rules.retention_days)).timestamp()),
         )
 
 

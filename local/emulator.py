@@ -48,6 +48,9 @@ class MotoServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # Out of the terminal's process group: Ctrl-C reaches the stack, which stops the emulator
+                # after the pollers (instead of the emulator dying under them mid-start or mid-poll).
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:

@@ -6,9 +6,9 @@ Tests drive it only through its public interface: the HTTP API, stack.json, the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -25,6 +25,7 @@ from local.jwt_keys import issue_token, load_or_create_key
 from local.receiver import Receiver
 from local.stack_process import StackProcess, free_port
 from local.state import StackInfo
+from tests.support.local_stack import wait_for
 from webhooks.domain.principal import Role
 
 # Bounded waits: a delivery takes two batching windows (stream and queue, 1 s each) plus the handlers.
@@ -70,12 +71,8 @@ class RunningStack:
         return all(attributes.get(name, "0") == "0" for name in (*counts, "ApproximateNumberOfMessagesDelayed"))
 
 
-def eventually(condition: Callable[[], Any], timeout_seconds: float = DELIVERY_SECONDS) -> Any:
-    """Poll until `condition()` gives something truthy (returned) or the deadline passes (its last value)."""
-    deadline = time.monotonic() + timeout_seconds
-    while not (outcome := condition()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return outcome
+# Poll until the condition gives something truthy, or the deadline passes; returns its last value.
+eventually = functools.partial(wait_for, timeout_seconds=DELIVERY_SECONDS, interval=0.1)
 
 
 @dataclass

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
+from local.demo import delivery_log_statuses
 from local.demo_records import demo_writes, expected_events
 from local.receiver import Receiver
 from tests.e2e.conftest import RunningStack, Tenant, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-def statuses_by_delivery(log: list[dict[str, Any]]) -> dict[str, str]:
-    """The latest attempt's status of each delivery in a delivery-log page."""
-    latest = sorted(log, key=lambda attempt: attempt["attempt"])
-    return {attempt["delivery_id"]: attempt["status"] for attempt in latest}
 
 
 def test_each_of_the_19_events_is_delivered_verified_and_logged_as_succeeded(
@@ -45,7 +39,7 @@ def test_each_of_the_19_events_is_delivered_verified_and_logged_as_succeeded(
     assert len({delivery.webhook_id for delivery in deliveries}) == len(deliveries)
     # And the delivery log shows every one of them as succeeded
     received = {delivery.webhook_id: "succeeded" for delivery in deliveries}
-    assert eventually(lambda: statuses_by_delivery(tenant.delivery_log(webhook_id)) == received)
+    assert eventually(lambda: delivery_log_statuses(tenant.stack.info, tenant.token, webhook_id) == received)
 
 
 def test_a_disabled_webhook_gets_nothing_and_receives_again_once_re_enabled(

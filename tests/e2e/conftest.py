@@ -1,4 +1,4 @@
-"""The running local stack, started once per test session on free ports with its own state folder.
+"""The running local stack, started once for the e2e tests on free ports with its own state folder.
 
 Tests drive it only through its public interface: the HTTP API, stack.json, the emulator endpoint
 (boto3, as platform services write), and `GET /_local/status`.
@@ -143,7 +143,8 @@ def stack_environment(state: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack stops after the last e2e test, so its pollers do not run under the rest of the suite.
+@pytest.fixture(scope="package")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     state = tmp_path_factory.mktemp("local-stack")
     environ = stack_environment(state)

@@ -16,7 +16,7 @@ COVERAGE_MIN ?= 85
 .PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench openapi clean
 
 help: ## List the entry points
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found (pyenv install 3.12)"; exit 1; }
@@ -60,6 +60,9 @@ test-unit: install ## Unit tests only (no network, no emulator)
 
 test-integration: install ## Integration tests (moto in-process)
 	$(VENV)/bin/pytest tests/integration --no-cov
+
+test-e2e: install ## End-to-end tests against a running local stack (started and stopped by the tests)
+	$(VENV)/bin/pytest tests/e2e --no-cov
 
 run: install ## Start the local stack in the foreground (Ctrl-C stops it)
 	$(PY) -m local.stack

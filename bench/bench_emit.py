@@ -87,7 +87,7 @@ def _environment(endpoint: str) -> None:
 def _records(session: Any, deployed: Any) -> list[dict[str, Any]]:
     from botocore.config import Config
 
-    from local.stream_poller import StreamReader
+    from local.pollers.streams import StreamReader
     from webhooks.adapters.dynamo_codec import to_item
 
     dynamodb = session.client("dynamodb")

@@ -48,6 +48,9 @@ class MotoServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # Out of the terminal's process group: Ctrl-C reaches the stack, which stops the emulator
+                # after the pollers (instead of the emulator dying under them mid-start or mid-poll).
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
@@ -69,10 +72,7 @@ class MotoServer:
         if self._process is None:
             return
         if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            # Its state lives in memory and goes anyway; a graceful stop waits out open long polls.
+            self._process.kill()
+            self._process.wait()
         self._process = None

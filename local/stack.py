@@ -7,6 +7,7 @@ source mappings for the emit and deliver handlers. All three handlers run in thi
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -191,6 +192,8 @@ def main() -> int:
     except BaseException:
         stack.close()
         raise
+    # The loaded handlers and SDKs are long-lived: keep them out of GC passes (the one at exit took seconds).
+    gc.freeze()
     print(banner(info, [poller.mapping for poller in stack.pollers], stack.state, time.monotonic() - started))
     sys.stdout.flush()
     while not stack.stop_event.wait(0.5):

@@ -8,6 +8,7 @@ failed sequence number (the records before it are done). After MaximumRetryAttem
 when records are older than MaximumRecordAgeInSeconds, the failing records are described to the
 on-failure destination (Lambda's record, DDBStreamBatchInfo) and the shard goes on.
 Local simplification: a retried batch holds the same records (Lambda may re-read up to BatchSize).
+`StreamReader` (GetRecords in Lambda's record shape) also feeds the tests' and benchmarks' stream events.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from local.pollers.mappings import EventSourceMapping, PollerStats
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
+GET_RECORDS_LIMIT = 1000  # DynamoDB Streams' maximum per call
 Invoke = Callable[[dict[str, Any]], Any]
 
 
@@ -172,6 +174,61 @@ def _iso(epoch_seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class StreamReader:
+    """One stream's shards read forward from TRIM_HORIZON: each record once, in Lambda's shape."""
+
+    def __init__(self, streams: Any, stream_arn: str) -> None:
+        self.stream_arn = stream_arn
+        self._streams = streams
+        self._iterators: dict[str, str | None] = {}
+
+    @property
+    def open_shards(self) -> list[str]:
+        """The shards known and not yet read to their end (a closed shard's last page has no next iterator)."""
+        return [shard_id for shard_id, iterator in self._iterators.items() if iterator]
+
+    def discover_shards(self) -> list[str]:
+        """DescribeStream: a shard seen for the first time starts at TRIM_HORIZON; returns the open shards."""
+        description = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in description["Shards"]:
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
+                    StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+        return self.open_shards
+
+    def read_page(self, shard_id: str, limit: int) -> list[Record]:
+        """One GetRecords call on the shard; the iterator moves on only when the call succeeded."""
+        iterator = self._iterators.get(shard_id)
+        if not iterator:
+            return []
+        page = self._streams.get_records(ShardIterator=iterator, Limit=limit)
+        self._iterators[shard_id] = page.get("NextShardIterator")
+        return [lambda_record(record, self.stream_arn) for record in page["Records"]]
+
+    def read(self) -> list[Record]:
+        """Every record written since the last read, shard by shard (tests and benchmarks)."""
+        records: list[Record] = []
+        for shard_id in self.discover_shards():
+            while page := self.read_page(shard_id, GET_RECORDS_LIMIT):
+                records += page
+        return records
+
+
+def on_failure_sender(
+    mapping: EventSourceMapping, send: Callable[[str], None] | None, function_arn: str, shard_id: str
+) -> Discard:
+    """The `discard` of `process_batch` that describes the records to the mapping's on-failure destination."""
+
+    def discard(records: list[Record], condition: str, invoke_count: int) -> None:
+        description = on_failure_record(records, condition, invoke_count, function_arn, shard_id)
+        logger.error("%s: records sent to the on-failure destination: %s", mapping.logical_id, description)
+        if send is not None:
+            send(json.dumps(description))
+
+    return discard
+
+
 class StreamPoller:
     """Reads every shard of one stream from TRIM_HORIZON and runs each batch through `process_batch`."""
 
@@ -191,7 +248,7 @@ class StreamPoller:
         self.mapping = mapping
         self.stats = PollerStats(mapping.logical_id, mapping.function, mapping.source)
         self._stream_arn = stream_arn
-        self._streams = streams
+        self._reader = StreamReader(streams, stream_arn)
         self._invoke = invoke
         self._function_arn = function_arn
         self._send_on_failure = send_on_failure
@@ -200,62 +257,45 @@ class StreamPoller:
         self._retry_delay_seconds = retry_delay_seconds
 
     def run(self) -> None:
-        iterators = self._shard_iterators()
-        while not self._stop.is_set() and iterators:
+        shards = self._reader.discover_shards()
+        while not self._stop.is_set() and shards:
             busy = False
-            for shard_id in list(iterators):
-                batch, iterators[shard_id] = self._collect(iterators[shard_id])
-                if iterators[shard_id] is None:
-                    del iterators[shard_id]
+            for shard_id in shards:
+                batch = self._collect(shard_id)
                 if batch:
                     busy = True
                     self._process(batch, shard_id)
+            shards = [shard_id for shard_id in shards if shard_id in self._reader.open_shards]
             if not busy:
                 self._stop.wait(self._idle_seconds)
 
-    def _shard_iterators(self) -> dict[str, str | None]:
-        shards = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
-        return {
-            shard["ShardId"]: self._streams.get_shard_iterator(
-                StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for shard in shards
-        }
-
-    def _collect(self, iterator: str | None) -> tuple[list[Record], str | None]:
+    def _collect(self, shard_id: str) -> list[Record]:
         """Up to BatchSize records, waiting at most the batching window once the first one arrived."""
         batch: list[Record] = []
         deadline = None
-        while iterator and len(batch) < self.mapping.batch_size and not self._stop.is_set():
+        while shard_id in self._reader.open_shards and len(batch) < self.mapping.batch_size and not self._stop.is_set():
             try:
-                page = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size - len(batch))
+                page = self._reader.read_page(shard_id, self.mapping.batch_size - len(batch))
             except Exception:  # the emulator is stopping or busy: try again, as Lambda's poller would
                 self.stats.add(poll_errors=1)
                 self._stop.wait(self._idle_seconds)
                 continue
-            iterator = page.get("NextShardIterator")
-            batch += [lambda_record(record, self._stream_arn) for record in page["Records"]]
+            batch += page
             if not batch:
                 break
             deadline = deadline or time.monotonic() + self.mapping.batching_window_seconds
             if time.monotonic() >= deadline:
                 break
-            if not page["Records"]:
+            if not page:
                 self._stop.wait(min(self._idle_seconds, max(0.0, deadline - time.monotonic())))
-        return batch, iterator
+        return batch
 
     def _process(self, batch: list[Record], shard_id: str) -> None:
-        def discard(records: list[Record], condition: str, invoke_count: int) -> None:
-            description = on_failure_record(records, condition, invoke_count, self._function_arn, shard_id)
-            logger.error("%s: records sent to the on-failure destination: %s", self.mapping.logical_id, description)
-            if self._send_on_failure is not None:
-                self._send_on_failure(json.dumps(description))
-
         process_batch(
             batch,
             self._invoke,
             self.mapping,
-            discard,
+            on_failure_sender(self.mapping, self._send_on_failure, self._function_arn, shard_id),
             self.stats,
             pause=self._stop.wait,
             retry_delay_seconds=self._retry_delay_seconds,

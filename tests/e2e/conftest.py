@@ -1,4 +1,4 @@
-"""The running local stack, started once per test session on free ports with its own state folder.
+"""The running local stack, started once for the e2e tests on free ports with its own state folder.
 
 Tests drive it only through its public interface: the HTTP API, stack.json, the emulator endpoint
 (boto3, as platform services write), and `GET /_local/status`.
@@ -6,21 +6,30 @@ Tests drive it only through its public interface: the HTTP API, stack.json, the 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from local.demo_records import Write, apply_writes
 from local.jwt_keys import issue_token, load_or_create_key
+from local.receiver import Receiver
 from local.stack_process import StackProcess, free_port
 from local.state import StackInfo
+from tests.support.local_stack import wait_for
 from webhooks.domain.principal import Role
+
+# Bounded waits: a delivery takes two batching windows (stream and queue, 1 s each) plus the handlers.
+DELIVERY_SECONDS = 30.0
 
 
 @dataclass
@@ -53,6 +62,73 @@ class RunningStack:
         counters: dict[str, Any] = next(poller for poller in status["pollers"] if poller["mapping"] == mapping)
         return counters
 
+    def delivery_queue_is_empty(self) -> bool:
+        """Nothing waiting, in flight or delayed on the delivery queue: deliver has handled every message."""
+        attributes = self.info.client("sqs").get_queue_attributes(
+            QueueUrl=self.info.queues["delivery"], AttributeNames=["All"]
+        )["Attributes"]
+        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        return all(attributes.get(name, "0") == "0" for name in (*counts, "ApproximateNumberOfMessagesDelayed"))
+
+
+# Poll until the condition gives something truthy, or the deadline passes; returns its last value.
+eventually = functools.partial(wait_for, timeout_seconds=DELIVERY_SECONDS, interval=0.1)
+
+
+@dataclass
+class Tenant:
+    """One account of the platform (its own account id, so tests never see each other's deliveries)."""
+
+    stack: RunningStack
+    account_id: str
+
+    @property
+    def token(self) -> str:
+        return self.stack.token(self.account_id)
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        status, _, payload = self.stack.request(method, path, token=self.token, body=body)
+        return status, payload
+
+    def subscribe(self, receiver: Receiver, environment: str = "development", events: list[str] | None = None) -> str:
+        """POST /webhooks for the receiver; the receiver learns the secret shown once. Returns the webhook id."""
+        subscription = {"name": "e2e", "url": receiver.url, "environment": environment, "events": events or ["*"]}
+        status, webhook = self.call("POST", "/webhooks", subscription)
+        assert status == 201, webhook
+        receiver.add_secret(webhook["secret"])
+        return str(webhook["webhook_id"])
+
+    def write(self, *writes: Write) -> None:
+        """Domain-table writes with boto3 on the emulator endpoint, as a platform service makes them."""
+        apply_writes(list(writes), self.stack.info.client("dynamodb"), self.stack.info.tables)
+
+    def a_license(self, environment: str = "development", **fields: Any) -> Write:
+        item = {"id": f"lic-{uuid.uuid4().hex[:12]}", "account_id": self.account_id, "environment": environment}
+        return Write("licenses", "put", item | {"status": "inactive", "seats": 5} | fields, ("license.created",))
+
+    def delivery_log(self, webhook_id: str) -> list[dict[str, Any]]:
+        status, page = self.call("GET", f"/webhooks/{webhook_id}/deliveries?limit=100")
+        assert status == 200, page
+        items: list[dict[str, Any]] = page["items"]
+        return items
+
+
+@pytest.fixture
+def new_tenant(local_stack: RunningStack) -> Callable[[], Tenant]:
+    return lambda: Tenant(local_stack, f"acct-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def tenant(new_tenant: Callable[[], Tenant]) -> Tenant:
+    return new_tenant()
+
+
+@pytest.fixture
+def new_receiver() -> Iterator[Callable[[], Receiver]]:
+    """Loopback receivers verifying signatures with standardwebhooks, stopped after the test."""
+    with ExitStack() as receivers:
+        yield lambda: receivers.enter_context(Receiver())
+
 
 def stack_environment(state: Path) -> dict[str, str]:
     api_port = free_port()
@@ -67,7 +143,8 @@ def stack_environment(state: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack stops after the last e2e test, so its pollers do not run under the rest of the suite.
+@pytest.fixture(scope="package")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     state = tmp_path_factory.mktemp("local-stack")
     environ = stack_environment(state)

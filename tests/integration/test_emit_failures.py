@@ -3,20 +3,20 @@ record taken out of the shard's way by the event source mapping (retries, bisect
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from local.stream_poller import MappingSettings, StreamMapping
+from local.pollers.mappings import PollerStats, event_source_mappings
+from local.pollers.streams import on_failure_sender, process_batch
+from local.sam_template import translated_template
 from tests.integration.conftest import MotoAws
 from tests.support.builders import a_license, a_webhook
 from tests.support.fakes import FlakySqs
 from tests.support.handlers import LoadedHandler
 from tests.support.streams import Platform
-from tests.support.template_facts import event_source_mappings
 from webhooks.adapters.stream_records import StreamBatchFailed
 
 
@@ -88,12 +88,14 @@ def test_a_poison_record_never_blocks_the_shard(
     del poison["eventName"]
     failure_queue = aws.deployed.queues["EmitFailureQueue"]
 
-    def send_to_failure_queue(failure: dict[str, Any]) -> None:
-        platform.sqs.send_message(QueueUrl=failure_queue, MessageBody=json.dumps(failure))
+    def send_to_failure_queue(description: str) -> None:
+        platform.sqs.send_message(QueueUrl=failure_queue, MessageBody=description)
 
     # When the template's event source mapping feeds them to emit
-    settings = MappingSettings.from_event_source_mapping(event_source_mappings("EmitFunction")[0])
-    StreamMapping(emit, settings, on_failure=send_to_failure_queue).process(records)
+    mapping = next(m for m in event_source_mappings(translated_template()) if m.source == "LicensesTable")
+    discard = on_failure_sender(mapping, send_to_failure_queue, "arn:aws:lambda:::function:emit", "shardId-1")
+    stats = PollerStats(mapping.logical_id, mapping.function, mapping.source)
+    process_batch(records, emit, mapping, discard, stats)
     # Then every other license reached the webhook (duplicates are deliver's to drop)
     received = {body["delivery_id"]: body["payload"]["id"] for body in platform.received()}
     assert sorted(received.values()) == [f"lic_{n:02}" for n in range(12) if n != 3]
@@ -102,4 +104,4 @@ def test_a_poison_record_never_blocks_the_shard(
     info = failure["DDBStreamBatchInfo"]
     sequence = poison["dynamodb"]["SequenceNumber"]
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (sequence, sequence, 1)
-    assert failure["requestContext"]["approximateInvokeCount"] == settings.maximum_retry_attempts + 1
+    assert failure["requestContext"]["approximateInvokeCount"] == mapping.maximum_retry_attempts + 1

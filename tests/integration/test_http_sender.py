@@ -29,6 +29,13 @@ class RebindingResolver:
         return [ipaddress.ip_address("127.0.0.1" if self.calls == 1 else "10.0.0.5")]
 
 
+class PublicResolver:
+    """Answers a public address; a refused request never connects to it."""
+
+    def resolve(self, host: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address("93.184.215.14")]
+
+
 def _post(url: str, sender: UrllibSender | None = None, read_timeout: float = 2.0) -> SendResult:
     message = a_delivery_message()
     body = encode_body(message)
@@ -117,10 +124,27 @@ def test_loopback_is_refused_unless_the_setting_allows_it(receiver: Receiver) ->
 
 
 def test_https_is_required_unless_the_request_allows_http(receiver: Receiver) -> None:
-    sender = UrllibSender(SystemResolver(), allow_loopback=True, pool_size=1)
+    sender = UrllibSender(SystemResolver(), allow_loopback=False, pool_size=1)
     request = OutboundRequest(receiver.url("/ok"), {}, b"{}", 1.0, 1.0, allow_http=False)
     assert sender.post(request).error_kind is ErrorKind.INVALID_URL
     assert receiver.requests == []
+
+
+def test_where_loopback_is_allowed_a_loopback_receiver_may_be_plain_http_in_any_environment(
+    receiver: Receiver,
+) -> None:
+    # Given the local stack's sender (loopback allowed) and a request that does not allow http (production)
+    sender = UrllibSender(SystemResolver(), allow_loopback=True, pool_size=1)
+    request = OutboundRequest(receiver.url("/ok"), {}, b"{}", 1.0, 1.0, allow_http=False)
+    # When it posts to the loopback receiver, Then the receiver gets it, as manage accepted its URL
+    assert sender.post(request).succeeded
+    assert receiver.paths() == ["/ok"]
+
+
+def test_where_loopback_is_allowed_a_public_address_still_needs_https() -> None:
+    sender = UrllibSender(PublicResolver(), allow_loopback=True, pool_size=1)
+    request = OutboundRequest("http://hooks.example.com/in", {}, b"{}", 1.0, 1.0, allow_http=False)
+    assert sender.post(request).error_kind is ErrorKind.INVALID_URL
 
 
 def test_the_connection_goes_to_the_vetted_address_so_rebinding_cannot_redirect_it(receiver: Receiver) -> None:

@@ -97,14 +97,13 @@ class FakeHandler:
         return [item for invocation in self.invocations for item in invocation]
 
 
-def wait_for(condition: Any, timeout_seconds: float = 20.0, interval: float = 0.05) -> bool:
-    """Poll `condition()` until true or the timeout; the test then asserts on the outcome, not the time."""
+def wait_for(condition: Any, timeout_seconds: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll `condition()` until it gives something truthy (returned) or the timeout passes (its last value);
+    the test then asserts on the outcome, not the time."""
     deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
+    while not (outcome := condition()) and time.monotonic() < deadline:
         time.sleep(interval)
-    return bool(condition())
+    return outcome
 
 
 @dataclass

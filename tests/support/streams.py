@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local.pollers.streams import StreamReader
 from local.sam_template import DeployedDataPlane
-from local.stream_poller import StreamReader
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.domain.webhook import Webhook

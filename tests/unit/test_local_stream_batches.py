@@ -9,7 +9,7 @@ from typing import Any
 
 from local.pollers.mappings import PollerStats
 from local.pollers.streams import lambda_record, on_failure_record, process_batch
-from tests.support.local_stack import STREAM_ARN, FakeHandler, a_stream_mapping, a_stream_record
+from tests.support.local_stack import STREAM_ARN, FakeHandler, a_stream_mapping, a_stream_record, record_ids
 
 
 class Discarded:
@@ -165,3 +165,31 @@ def test_a_get_records_record_becomes_lambdas_json_with_its_stream_arn():
     assert record["dynamodb"]["ApproximateCreationDateTime"] == 1_795_946_400
     assert record["dynamodb"]["NewImage"]["blob"] == {"B": "AAE="}
     assert record["dynamodb"]["NewImage"]["tags"] == {"BS": ["Ag=="]}
+
+
+class EmitLikeHandler(FakeHandler):
+    """Fails as emit does: a partial response from a failing record, an error when it is the batch's first."""
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
+        ids = record_ids(event)
+        self.invocations.append(ids)
+        failing = next((index for index, item in enumerate(ids) if item in self.crash_on), None)
+        if failing == 0:
+            raise RuntimeError("poison record")
+        if failing is None:
+            return {"batchItemFailures": []}
+        return {"batchItemFailures": [{"itemIdentifier": event["Records"][failing]["dynamodb"]["SequenceNumber"]}]}
+
+
+def test_an_emit_like_poison_record_in_a_full_batch_is_isolated_and_alone_on_the_failure_destination():
+    # Given a full batch of 100 records whose 38th never succeeds, and a handler failing the way emit does
+    handler = EmitLikeHandler(crash_on={"lic-37"})
+
+    # When the mapping runs the batch
+    discarded, _ = run([a_stream_record(n) for n in range(100)], handler)
+
+    # Then every other record was handled, and only the poison record went to the on-failure destination
+    assert set(handler.processed) - {"lic-37"} == {f"lic-{n}" for n in range(100)} - {"lic-37"}
+    assert handler.invocations[-1][-1] == "lic-99"
+    assert discarded.batches == [(["lic-37"], "RetryAttemptsExhausted", 6)]

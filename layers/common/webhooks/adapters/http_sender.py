@@ -55,8 +55,12 @@ class UrllibSender:
     def post(self, request: OutboundRequest) -> SendResult:
         started = time.monotonic()
         try:
-            destination = parse_destination(request.url, allow_http=request.allow_http)
+            destination = parse_destination(request.url, allow_http=request.allow_http or self._allow_loopback)
             address = vetted_addresses(destination, self._resolver, allow_loopback=self._allow_loopback)[0]
+            # Where loopback is allowed (the local stack), a loopback receiver may be plain http in any
+            # environment, as manage's URL policy accepts it; anything else still needs https.
+            if destination.scheme == "http" and not request.allow_http and not address.is_loopback:
+                raise UnsafeDestination(ErrorKind.INVALID_URL, "HTTPS is required")
         except UnsafeDestination as refused:
             return SendResult(error_kind=refused.kind, error_detail=refused.detail, duration_ms=_ms(started))
         tls = {"server_hostname": destination.host, "assert_hostname": destination.host}

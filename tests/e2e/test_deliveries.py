@@ -1,0 +1,130 @@
+"""Webhooks end to end on the running local stack: domain writes in, signed POSTs out, the delivery log.
+
+Only the public interface: the HTTP API with tokens, boto3 writes to the domain tables on the emulator
+endpoint, and a loopback receiver that verifies signatures with `standardwebhooks`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from local.demo import delivery_log_statuses
+from local.demo_records import demo_writes, expected_events
+from local.receiver import Receiver
+from tests.e2e.conftest import RunningStack, Tenant, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def test_each_of_the_19_events_is_delivered_verified_and_logged_as_succeeded(
+    tenant: Tenant, new_receiver: Callable[[], Receiver]
+):
+    # Given a webhook for every event
+    receiver = new_receiver()
+    webhook_id = tenant.subscribe(receiver)
+    writes = demo_writes(tenant.account_id, "development")
+    expected = expected_events(writes)
+    assert len(expected) == 19
+
+    # When the platform writes records that mean each of the 19 events
+    tenant.write(*writes)
+
+    # Then each arrives as often as its records mean it, once per delivery id, signed with the webhook's secret
+    assert eventually(lambda: receiver.counts() == expected), receiver.counts()
+    deliveries = receiver.deliveries
+    assert all(delivery.verified_by == (0,) for delivery in deliveries)
+    assert len({delivery.webhook_id for delivery in deliveries}) == len(deliveries)
+    # And the delivery log shows every one of them as succeeded
+    received = {delivery.webhook_id: "succeeded" for delivery in deliveries}
+    assert eventually(lambda: delivery_log_statuses(tenant.stack.info, tenant.token, webhook_id) == received)
+
+
+def test_a_disabled_webhook_gets_nothing_and_receives_again_once_re_enabled(
+    local_stack: RunningStack, tenant: Tenant, new_receiver: Callable[[], Receiver]
+):
+    # Given two webhooks of the account, one of them disabled
+    paused, witness = new_receiver(), new_receiver()
+    paused_id = tenant.subscribe(paused)
+    tenant.subscribe(witness)
+    assert tenant.call("PATCH", f"/webhooks/{paused_id}", {"enabled": False})[0] == 200
+
+    # When a record is written that both subscribe to
+    tenant.write(tenant.a_license())
+
+    # Then the enabled one gets it, and once deliver is idle the disabled one has had no POST
+    assert eventually(lambda: len(witness.deliveries) == 1)
+    assert eventually(local_stack.delivery_queue_is_empty)
+    assert paused.deliveries == []
+    # And its log shows no attempt, or only skipped ones (emit filters disabled webhooks; deliver re-checks)
+    assert {attempt["status"] for attempt in tenant.delivery_log(paused_id)} <= {"skipped"}
+
+    # When it is enabled again and another record is written
+    assert tenant.call("PATCH", f"/webhooks/{paused_id}", {"enabled": True})[0] == 200
+    tenant.write(tenant.a_license())
+
+    # Then that one reaches it
+    assert eventually(lambda: [delivery.event for delivery in paused.deliveries] == ["license.created"])
+
+
+def test_after_a_rotation_each_delivery_carries_both_signatures_and_either_secret_verifies_it(
+    tenant: Tenant, new_receiver: Callable[[], Receiver]
+):
+    # Given a webhook whose receiver knows its first secret
+    receiver = new_receiver()
+    webhook_id = tenant.subscribe(receiver, events=["license.*"])
+
+    # When the secret is rotated (the receiver learns the new one) and a record is written
+    status, rotated = tenant.call("POST", f"/webhooks/{webhook_id}/secret/rotate")
+    assert status == 200
+    assert rotated["previous_secret_expires_at"] is not None
+    receiver.add_secret(rotated["secret"])
+    tenant.write(tenant.a_license())
+
+    # Then the delivery verifies with the old secret and with the new one: it carries both signatures
+    assert eventually(lambda: len(receiver.deliveries) == 1)
+    assert receiver.deliveries[0].verified_by == (0, 1)
+
+
+def test_a_redelivery_sends_the_same_webhook_id_again_and_is_logged_as_attempt_2(
+    tenant: Tenant, new_receiver: Callable[[], Receiver]
+):
+    # Given a delivery that succeeded
+    receiver = new_receiver()
+    webhook_id = tenant.subscribe(receiver)
+    tenant.write(tenant.a_license())
+    assert eventually(lambda: len(receiver.deliveries) == 1)
+    delivery_id = receiver.deliveries[0].webhook_id
+
+    # When it is redelivered through the API
+    status, accepted = tenant.call("POST", f"/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
+
+    # Then it is accepted as attempt 2, and the receiver gets the same webhook-id again, verified
+    assert status == 202
+    assert (accepted["delivery_id"], accepted["attempt"]) == (delivery_id, 2)
+    assert eventually(lambda: len(receiver.deliveries) == 2)
+    assert [delivery.webhook_id for delivery in receiver.deliveries] == [delivery_id, delivery_id]
+    assert receiver.deliveries[1].verified
+    # And the log shows the second attempt, triggered by the redelivery, succeeded
+    second = eventually(lambda: [a for a in tenant.delivery_log(webhook_id) if a["attempt"] == 2])
+    assert [(a["delivery_id"], a["trigger"], a["status"]) for a in second] == [(delivery_id, "redeliver", "succeeded")]
+
+
+def test_a_test_event_reaches_the_receiver_through_the_normal_delivery_path(
+    tenant: Tenant, new_receiver: Callable[[], Receiver]
+):
+    # Given a webhook for license events only
+    receiver = new_receiver()
+    webhook_id = tenant.subscribe(receiver, events=["license.*"])
+
+    # When a test event is requested
+    status, accepted = tenant.call("POST", f"/webhooks/{webhook_id}/test")
+
+    # Then it is accepted, and the receiver gets webhook.test, signed, under the accepted delivery id
+    assert status == 202
+    assert eventually(lambda: len(receiver.deliveries) == 1)
+    (delivery,) = receiver.deliveries
+    assert (delivery.event, delivery.webhook_id, delivery.verified) == ("webhook.test", accepted["delivery_id"], True)
+    assert eventually(lambda: Counter(attempt["trigger"] for attempt in tenant.delivery_log(webhook_id)) == {"test": 1})

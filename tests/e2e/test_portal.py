@@ -46,12 +46,14 @@ def registered(stack: RunningStack, account: str, url: str, **fields: Any) -> di
     body = {"name": "Billing sync", "url": url, "environment": "development", "events": ["license.*"]} | fields
     status, _, webhook = stack.request("POST", "/webhooks", token=stack.token(account), body=body)
     assert status == 201, webhook
-    return webhook
+    created: dict[str, Any] = webhook
+    return created
 
 
 def webhook_state(stack: RunningStack, account: str, webhook_id: str) -> dict[str, Any]:
     _, _, webhook = stack.request("GET", f"/webhooks/{webhook_id}", token=stack.token(account))
-    return webhook
+    state: dict[str, Any] = webhook
+    return state
 
 
 def test_an_admin_creates_a_webhook_and_sees_its_secret_once(portal: Portal, receiver: Receiver, local_stack, account):

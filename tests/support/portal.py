@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,7 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1180, "height": 760}
+VIEWPORT = ViewportSize(width=1180, height=760)
 # `make portal-screenshots` sets this to docs/ so the run also refreshes docs/portal-*.png.
 SCREENSHOTS_DIR = os.environ.get("PORTAL_SCREENSHOTS_DIR")
 

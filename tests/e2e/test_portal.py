@@ -138,19 +138,26 @@ def _refreshed_shows(portal: Portal, status: str) -> bool:
     return portal.page.locator(f"table.deliveries .badge.{status}").count() > 0
 
 
-def test_the_list_shows_the_last_delivery_outcome(portal: Portal, receiver: Receiver, local_stack, account):
-    webhook = registered(local_stack, account, receiver.url("/client-error"))
-    status, _, _ = local_stack.request(
-        "POST", f"/webhooks/{webhook['webhook_id']}/test", token=local_stack.token(account)
-    )
-    assert status == 202
+def test_the_list_shows_each_webhooks_last_delivery_outcome(portal: Portal, receiver: Receiver, local_stack, account):
+    refusing = registered(local_stack, account, receiver.url("/client-error"), name="CRM import")
+    accepting = registered(local_stack, account, receiver.url("/ok"), name="Billing sync", events=["*"])
+    for webhook in (refusing, accepting):
+        status, _, _ = local_stack.request(
+            "POST", f"/webhooks/{webhook['webhook_id']}/test", token=local_stack.token(account)
+        )
+        assert status == 202
 
-    def shows_failed() -> bool:
+    def last_delivery(webhook: dict[str, Any]) -> str:
+        return portal.row(webhook["webhook_id"]).get_by_test_id("last-delivery").inner_text()
+
+    def both_delivered() -> bool:
         portal.page.reload()
-        return "failed" in portal.row(webhook["webhook_id"]).get_by_test_id("last-delivery").inner_text()
+        portal.page.wait_for_load_state("networkidle")
+        return all("webhook.test" in last_delivery(webhook) for webhook in (refusing, accepting))
 
-    assert wait_for(shows_failed, timeout_seconds=30)
-    expect(portal.row(webhook["webhook_id"]).get_by_test_id("last-delivery")).to_contain_text("400")
+    assert wait_for(both_delivered, timeout_seconds=30)
+    assert "failed 400" in last_delivery(refusing)
+    assert "succeeded 200" in last_delivery(accepting)
     portal.screenshot("list")
 
 

@@ -99,4 +99,5 @@ class Portal:
     def screenshot(self, name: str) -> None:
         if SCREENSHOTS_DIR:
             self.page.wait_for_load_state("networkidle")
-            self.page.screenshot(path=Path(SCREENSHOTS_DIR) / f"portal-{name}.png")
+            # Even a throwaway test secret stays out of committed pictures.
+            self.page.screenshot(path=Path(SCREENSHOTS_DIR) / f"portal-{name}.png", mask=[self.secret()])

@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 COVERAGE_MIN ?= 85
 
-.PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench openapi clean
+.PHONY: help install tools chromium lint format validate build test test-unit test-integration test-e2e run demo token bench openapi portal-screenshots clean
 
 help: ## List the entry points
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ $(TOOLS)/.installed: tools/requirements-sam.txt
 install: $(VENV)/.installed ## Create .venv (python3.12) with the pinned dev dependencies
 
 tools: $(TOOLS)/.installed ## Install aws-sam-cli in its own tool venv
+
+chromium: ## Install Debian's chromium for the portal's browser tests (apt, as root; nothing when present)
+	@test -x /usr/bin/chromium || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 lint: install ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
@@ -78,6 +84,9 @@ bench: install ## Run every benchmark (each prints ratio= last)
 
 openapi: install ## Regenerate docs/openapi.json from the manage routes and models (a test fails on drift)
 	$(PY) -m tools.generate_openapi
+
+portal-screenshots: install ## Refresh docs/portal-*.png from a run of the portal's browser tests
+	PORTAL_SCREENSHOTS_DIR=docs $(VENV)/bin/pytest tests/e2e/test_portal.py --no-cov -q
 
 clean: ## Remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .local

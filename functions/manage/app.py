@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.aws_clients import lazy_client
@@ -46,7 +46,13 @@ manual = ManualDeliveries(
     DynamoWebhookSystemWrites(_dynamodb, settings.webhooks_table, settings.audit_table),
 )
 
-app = APIGatewayHttpResolver(enable_validation=True)
+# A portal on another origin: its preflights come through the template's unauthenticated OPTIONS route.
+portal_cors = (
+    CORSConfig(settings.portal_origin, allow_headers=["if-match"], expose_headers=["etag", "location", "retry-after"])
+    if settings.portal_origin
+    else None
+)
+app = APIGatewayHttpResolver(enable_validation=True, cors=portal_cors)
 app.include_router(webhook_routes.router)
 app.include_router(delivery_routes.router)
 app.dependency_overrides[webhook_routes.management] = lambda: management

@@ -69,6 +69,8 @@ class CommonSettings(_FromEnvironment):
 class ManageSettings(CommonSettings):
     webhook_quota_per_account: int = Field(alias="WEBHOOK_QUOTA_PER_ACCOUNT", ge=1)
     allow_http_for_development: bool = Field(alias="ALLOW_HTTP_FOR_DEVELOPMENT")
+    # The admin portal's origin when it is served from another one (CORS); empty: same origin or none.
+    portal_origin: str = Field(default="", alias="PORTAL_ORIGIN")
     # Only the local stack sets this, so its demo can register http://127.0.0.1:PORT/ receivers.
     allow_loopback_urls: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
 

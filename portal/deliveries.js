@@ -1,0 +1,179 @@
+// The delivery log of one webhook (filters: status, event, time range) and one delivery's attempts.
+import { api, path } from "./api.js";
+import { h, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+
+const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
+const TEST_EVENT = "webhook.test";
+const POLL_INTERVAL_MS = 1000;
+const POLL_ROUNDS = 15;
+
+const deliveriesHash = (webhookId, filters = {}) => {
+  const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
+  return `#/webhooks/${encodeURIComponent(webhookId)}/deliveries${query ? `?${query}` : ""}`;
+};
+
+// datetime-local values are local wall-clock times; the API takes RFC 3339 instants.
+const toInstant = (local) => (local ? new Date(local).toISOString() : "");
+
+function select(name, label, options, current) {
+  return h(
+    "label",
+    {},
+    label,
+    " ",
+    h("select", { name }, h("option", { value: "" }, "any"), options.map((value) => h("option", { value, selected: value === current }, value))),
+  );
+}
+
+function filtersForm(catalogue, filters, navigate, webhookId) {
+  const form = h(
+    "form",
+    { class: "filters", "data-field": "filters" },
+    select("status", "Status", STATUSES, filters.status),
+    select("event", "Event", [...catalogue.map((event) => event.name), TEST_EVENT], filters.event),
+    h("label", {}, "From ", h("input", { type: "datetime-local", name: "from", value: filters.from || "" })),
+    h("label", {}, "Until ", h("input", { type: "datetime-local", name: "until", value: filters.until || "" })),
+    h("button", { type: "submit" }, "Apply"),
+    h("a", { href: deliveriesHash(webhookId), class: "button" }, "Clear"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = Object.fromEntries(["status", "event", "from", "until"].map((name) => [name, form.elements[name].value]));
+    navigate(deliveriesHash(webhookId, chosen));
+  });
+  return form;
+}
+
+function attemptRow(webhookId, attempt) {
+  const detail = `#/webhooks/${encodeURIComponent(webhookId)}/deliveries/${encodeURIComponent(attempt.delivery_id)}`;
+  return h(
+    "tr",
+    { "data-delivery-id": attempt.delivery_id },
+    h("td", {}, when(attempt.requested_at)),
+    h("td", {}, attempt.event),
+    h("td", {}, statusBadge(attempt.status)),
+    h("td", {}, attempt.http_status ?? (attempt.error_kind || "—")),
+    h("td", {}, attempt.attempt),
+    h("td", {}, attempt.trigger),
+    h("td", {}, attempt.duration_ms === null ? "—" : `${attempt.duration_ms} ms`),
+    h("td", {}, h("a", { href: detail }, "Details")),
+  );
+}
+
+export async function logScreen(view, catalogue, webhookId, filters, navigate) {
+  const { data: webhook } = await api("GET", path("webhooks", webhookId));
+  const body = h("tbody");
+  const more = h("div", { class: "more" });
+  const query = {
+    status: filters.status,
+    event: filters.event,
+    since: toInstant(filters.from),
+    until: toInstant(filters.until),
+    limit: 25,
+  };
+  const load = async (cursor) => {
+    const { data } = await api("GET", path("webhooks", webhookId, "deliveries"), { query: { ...query, cursor } });
+    if (!cursor) replace(body);
+    body.append(...data.items.map((attempt) => attemptRow(webhookId, attempt)));
+    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No deliveries match.")));
+    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
+  };
+  const sendTest = async () => {
+    try {
+      const { data } = await api("POST", path("webhooks", webhookId, "test"));
+      showBanner("info", `Test event queued (delivery ${data.delivery_id}).`);
+      setTimeout(() => load().catch(showProblem), POLL_INTERVAL_MS);
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+  replace(
+    view,
+    h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("h2", {}, "Deliveries of ", webhook.name),
+      h("button", { type: "button", onclick: sendTest }, "Send test event"),
+      h("button", { type: "button", onclick: () => load().catch(showProblem) }, "Refresh"),
+    ),
+    filtersForm(catalogue, filters, navigate, webhookId),
+    h(
+      "table",
+      { class: "deliveries" },
+      h("thead", {}, h("tr", {}, ["Requested", "Event", "Status", "HTTP / error", "Attempt", "Trigger", "Duration", ""].map((title) => h("th", {}, title)))),
+      body,
+    ),
+    more,
+  );
+  try {
+    await load();
+  } catch (error) {
+    showProblem(error, view.querySelector("form.filters"));
+  }
+}
+
+function pretty(body) {
+  if (body === null || body === undefined) return "—";
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+function attemptSection(attempt) {
+  const headers = Object.entries(attempt.request_headers || {});
+  return h(
+    "section",
+    { class: "attempt", "data-attempt": attempt.attempt },
+    h("h3", {}, `Attempt ${attempt.attempt} `, statusBadge(attempt.status), ` ${attempt.http_status ?? ""}`),
+    h(
+      "dl",
+      {},
+      h("dt", {}, "Trigger"), h("dd", {}, attempt.trigger),
+      h("dt", {}, "Requested"), h("dd", {}, when(attempt.requested_at)),
+      h("dt", {}, "Completed"), h("dd", {}, when(attempt.completed_at)),
+      h("dt", {}, "Duration"), h("dd", {}, attempt.duration_ms === null ? "—" : `${attempt.duration_ms} ms`),
+      attempt.error_kind ? [h("dt", {}, "Error"), h("dd", {}, attempt.error_kind, attempt.error_detail ? `: ${attempt.error_detail}` : "")] : null,
+      attempt.next_attempt_at ? [h("dt", {}, "Next attempt"), h("dd", {}, when(attempt.next_attempt_at))] : null,
+    ),
+    h("h4", {}, "Request headers"),
+    h("table", { class: "headers" }, h("tbody", {}, headers.map(([name, value]) => h("tr", {}, h("th", {}, name), h("td", {}, value))))),
+    h("h4", {}, "Request body"),
+    h("pre", { class: "request-body" }, pretty(attempt.request_body)),
+    h("h4", {}, "Response", attempt.response_truncated ? " (first 4 KiB)" : ""),
+    h("pre", { class: "response-excerpt" }, attempt.response_excerpt ?? "—"),
+  );
+}
+
+export async function detailScreen(view, webhookId, deliveryId) {
+  const url = path("webhooks", webhookId, "deliveries", deliveryId);
+  const attempts = h("div", { class: "attempts" });
+  const render = (detail) => replace(attempts, [...detail.attempts].reverse().map(attemptSection));
+  const settled = (detail) => detail.attempts.every((attempt) => attempt.status !== "pending");
+  const redeliver = async () => {
+    try {
+      const { data: accepted } = await api("POST", `${url}/redeliver`);
+      showBanner("info", `Redelivery queued as attempt ${accepted.attempt}.`);
+      // The attempt appears once the deliver function has logged it; follow it for a little while.
+      for (let round = 0; round < POLL_ROUNDS; round += 1) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+        const { data: detail } = await api("GET", url);
+        render(detail);
+        if (detail.attempts.some((attempt) => attempt.attempt >= accepted.attempt) && settled(detail)) return;
+      }
+    } catch (error) {
+      showProblem(error);
+    }
+  };
+  const { data: detail } = await api("GET", url);
+  render(detail);
+  replace(
+    view,
+    h("p", {}, h("a", { href: deliveriesHash(webhookId) }, "← Delivery log")),
+    h("div", { class: "toolbar" }, h("h2", {}, detail.event, " delivery"), h("button", { type: "button", class: "primary", onclick: redeliver }, "Redeliver")),
+    h("dl", { class: "ids" }, h("dt", {}, "Delivery id (webhook-id)"), h("dd", {}, h("code", {}, detail.delivery_id)), h("dt", {}, "Event id"), h("dd", {}, h("code", {}, detail.event_id))),
+    attempts,
+  );
+}

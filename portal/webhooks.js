@@ -1,0 +1,157 @@
+// The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret.
+import { api, path } from "./api.js";
+import { clearBanner, h, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+
+/**
+ * A secret, shown once: it lives only in this element (never in storage, history or the console),
+ * and "Done" removes it from the page.
+ */
+export function secretPanel(title, secret, onDone) {
+  const value = h("code", { class: "secret", "data-testid": "secret" }, secret);
+  const copied = h("span", { class: "muted", role: "status" });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value.textContent);
+      copied.textContent = "Copied.";
+    } catch {
+      window.getSelection().selectAllChildren(value);
+      copied.textContent = "Selected: press Ctrl+C to copy.";
+    }
+  };
+  const panel = h(
+    "section",
+    { class: "secret-panel", "aria-live": "polite" },
+    h("h2", {}, title),
+    h("p", {}, "Copy the signing secret now and store it with your receiver. It will not be shown again."),
+    h("div", { class: "secret-row" }, value, h("button", { type: "button", onclick: copy }, "Copy"), copied),
+    h("button", { type: "button", class: "primary", onclick: () => { panel.remove(); onDone(); } }, "Done"),
+  );
+  return panel;
+}
+
+function rotateDialog(webhook, onRotated) {
+  const grace = h(
+    "select",
+    { name: "grace_period_seconds" },
+    h("option", { value: "0" }, "stops at once"),
+    h("option", { value: "3600" }, "keeps signing for 1 hour"),
+    h("option", { value: "86400", selected: true }, "keeps signing for 24 hours"),
+  );
+  const dialog = h("dialog", { class: "rotate" });
+  const rotate = async () => {
+    try {
+      const { data } = await api("POST", path("webhooks", webhook.webhook_id, "secret", "rotate"), {
+        body: { grace_period_seconds: Number(grace.value) },
+      });
+      dialog.close();
+      dialog.remove();
+      onRotated(data.secret);
+    } catch (error) {
+      dialog.close();
+      dialog.remove();
+      showProblem(error);
+    }
+  };
+  replace(
+    dialog,
+    h("h2", {}, "Rotate the signing secret of ", webhook.name),
+    h("label", {}, "The current secret ", grace),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "primary", onclick: rotate }, "Rotate secret"),
+      h("button", { type: "button", onclick: () => { dialog.close(); dialog.remove(); } }, "Cancel"),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+async function setEnabled(webhook, enabled, reload) {
+  try {
+    // No If-Match: "set enabled" means the same whatever else changed since the list was read.
+    await api("PATCH", path("webhooks", webhook.webhook_id), { body: { enabled } });
+    showBanner("info", `${webhook.name} is ${enabled ? "enabled" : "disabled"}.`);
+    await reload();
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+async function sendTest(webhook) {
+  try {
+    const { data } = await api("POST", path("webhooks", webhook.webhook_id, "test"));
+    showBanner("info", `Test event queued for ${webhook.name} (delivery ${data.delivery_id}).`);
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+function lastDelivery(webhook) {
+  const cell = h("td", { class: "last-delivery", "data-testid": "last-delivery" }, h("span", { class: "muted" }, "…"));
+  api("GET", path("webhooks", webhook.webhook_id, "deliveries"), { query: { limit: 1 } })
+    .then(({ data }) => {
+      const [latest] = data.items;
+      replace(
+        cell,
+        latest
+          ? [statusBadge(latest.status), " ", latest.http_status ?? "", h("div", { class: "muted" }, latest.event, " · ", when(latest.requested_at))]
+          : h("span", { class: "muted" }, "none yet"),
+      );
+    })
+    .catch(() => replace(cell, h("span", { class: "muted" }, "unavailable")));
+  return cell;
+}
+
+function row(webhook, { reload, showSecret }) {
+  const id = encodeURIComponent(webhook.webhook_id);
+  const toggle = webhook.enabled ? "Disable" : "Enable";
+  return h(
+    "tr",
+    { "data-webhook-id": webhook.webhook_id },
+    h("td", {}, h("strong", { class: "name" }, webhook.name), h("div", { class: "muted url" }, webhook.url)),
+    h("td", {}, webhook.environment),
+    h("td", { class: "events" }, webhook.events.join(", ")),
+    h("td", {}, h("span", { class: `badge ${webhook.enabled ? "enabled" : "disabled"}` }, webhook.enabled ? "enabled" : "disabled")),
+    lastDelivery(webhook),
+    h(
+      "td",
+      { class: "row-actions" },
+      h("a", { href: `#/webhooks/${id}/edit` }, "Edit"),
+      h("a", { href: `#/webhooks/${id}/deliveries` }, "Deliveries"),
+      h("button", { type: "button", onclick: () => setEnabled(webhook, !webhook.enabled, reload) }, toggle),
+      h("button", { type: "button", onclick: () => sendTest(webhook) }, "Send test"),
+      h("button", { type: "button", onclick: () => rotateDialog(webhook, (secret) => showSecret(webhook, secret)) }, "Rotate secret"),
+    ),
+  );
+}
+
+export async function listScreen(view) {
+  const secretSlot = h("div");
+  const body = h("tbody");
+  const more = h("div", { class: "more" });
+  const showSecret = (webhook, secret) => {
+    clearBanner();
+    replace(secretSlot, secretPanel(`New signing secret for ${webhook.name}`, secret, () => replace(secretSlot)));
+  };
+  const load = async (cursor) => {
+    const { data } = await api("GET", "/webhooks", { query: { limit: 50, cursor } });
+    if (!cursor) replace(body);
+    body.append(...data.items.map((webhook) => row(webhook, { reload: () => load(), showSecret })));
+    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No webhooks yet.")));
+    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
+  };
+  replace(
+    view,
+    h("div", { class: "toolbar" }, h("h2", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
+    secretSlot,
+    h(
+      "table",
+      { class: "webhooks" },
+      h("thead", {}, h("tr", {}, ["Webhook", "Environment", "Events", "Status", "Last delivery", ""].map((title) => h("th", {}, title)))),
+      body,
+    ),
+    more,
+  );
+  await load();
+}

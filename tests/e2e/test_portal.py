@@ -1,0 +1,238 @@
+"""The admin portal's Webhooks section, driven in headless Chromium against the running local stack."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from tests.e2e.conftest import RunningStack
+from tests.support.local_stack import wait_for
+from tests.support.portal import Portal, chromium
+from tests.support.receivers import Receiver, running_receiver
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser(local_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), local_stack.info.api_url) as context:
+        yield context
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with running_receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def account() -> str:
+    """Each test's own account, so its list holds only its webhooks."""
+    return f"portal-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def portal(browser: BrowserContext, local_stack: RunningStack, account: str) -> Iterator[Portal]:
+    page = browser.new_page()
+    yield Portal(page, f"{local_stack.info.api_url}/portal/").sign_in(local_stack.token(account))
+    page.close()
+
+
+def registered(stack: RunningStack, account: str, url: str, **fields: Any) -> dict[str, Any]:
+    body = {"name": "Billing sync", "url": url, "environment": "development", "events": ["license.*"]} | fields
+    status, _, webhook = stack.request("POST", "/webhooks", token=stack.token(account), body=body)
+    assert status == 201, webhook
+    created: dict[str, Any] = webhook
+    return created
+
+
+def webhook_state(stack: RunningStack, account: str, webhook_id: str) -> dict[str, Any]:
+    _, _, webhook = stack.request("GET", f"/webhooks/{webhook_id}", token=stack.token(account))
+    state: dict[str, Any] = webhook
+    return state
+
+
+def test_an_admin_creates_a_webhook_and_sees_its_secret_once(portal: Portal, receiver: Receiver, local_stack, account):
+    portal.start_new_webhook(
+        name="Billing <b>sync</b>",
+        url=receiver.url("/ok"),
+        environment="development",
+        events=["license.*", "product.created"],
+    )
+    expect(portal.page.locator(".events-picker input[value='license.created']")).to_be_disabled()
+    portal.screenshot("create")
+
+    portal.submit()
+
+    # Compared into booleans, so a failing assertion never prints the secret.
+    secret = portal.secret().inner_text()
+    looks_like_a_secret = re.fullmatch(r"whsec_[A-Za-z0-9+/=]{32,}", secret) is not None
+    assert looks_like_a_secret
+    portal.page.get_by_role("button", name="Copy").click()
+    copied = portal.page.evaluate("(shown) => navigator.clipboard.readText().then((text) => text === shown)", secret)
+    assert copied is True
+    portal.screenshot("secret")
+    portal.page.get_by_role("button", name="Done").click()
+    _, _, listed = local_stack.request("GET", "/webhooks", token=local_stack.token(account))
+    [webhook] = listed["items"]
+    assert (webhook["environment"], webhook["events"]) == ("development", ["license.*", "product.created"])
+    row = portal.row(webhook["webhook_id"])
+    expect(row.locator(".name")).to_have_text("Billing <b>sync</b>")  # rendered as text, never as markup
+    expect(row).to_contain_text("enabled")
+    portal.page.reload()
+    expect(portal.row(webhook["webhook_id"])).to_be_visible()
+    shown_again = secret in portal.page.content()
+    kept_in_storage = secret in str(portal.stored())
+    assert (shown_again, kept_in_storage) == (False, False)
+
+
+def test_an_admin_disables_and_enables_a_webhook(portal: Portal, receiver: Receiver, local_stack, account):
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    portal.open("#/webhooks").page.reload()
+    row = portal.row(webhook["webhook_id"])
+
+    row.get_by_role("button", name="Disable").click()
+    expect(row.locator(".badge.disabled")).to_have_text("disabled")
+    assert webhook_state(local_stack, account, webhook["webhook_id"])["enabled"] is False
+
+    row.get_by_role("button", name="Enable").click()
+    expect(row.locator(".badge.enabled")).to_have_text("enabled")
+    assert webhook_state(local_stack, account, webhook["webhook_id"])["enabled"] is True
+
+
+def test_a_test_event_shows_in_the_delivery_log_and_redelivers(
+    portal: Portal, receiver: Receiver, local_stack, account
+):
+    webhook = registered(local_stack, account, receiver.url(f"/ok?hook={account}"))
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries")
+
+    portal.page.get_by_role("button", name="Send test event").click()
+    expect(portal.banner()).to_contain_text("Test event queued")
+    first = portal.page.locator("table.deliveries tbody tr[data-delivery-id]")
+    assert wait_for(lambda: _refreshed_shows(portal, "succeeded"), timeout_seconds=30)
+    expect(first).to_have_count(1)
+    portal.screenshot("deliveries")
+    portal.page.select_option("select[name=status]", "failed")
+    portal.page.get_by_role("button", name="Apply").click()
+    expect(portal.page.locator("table.deliveries tbody")).to_contain_text("No deliveries match.")
+    portal.page.get_by_role("link", name="Clear").click()
+    portal.page.get_by_role("link", name="Details").click()
+
+    attempt = portal.page.locator("section.attempt[data-attempt='1']")
+    delivery_id = portal.page.locator("dl.ids code").first.inner_text()
+    expect(attempt.locator("table.headers tr", has_text="webhook-id")).to_contain_text(delivery_id)
+    expect(attempt.locator(".request-body")).to_contain_text('"event": "webhook.test"')
+    expect(attempt.locator(".response-excerpt")).to_have_text('{"received": true}')
+    portal.page.get_by_role("button", name="Redeliver").click()
+
+    expect(portal.page.locator("section.attempt[data-attempt='2'] .badge")).to_have_text("succeeded", timeout=30_000)
+    portal.screenshot("delivery-detail")
+    delivered = [request for request in receiver.requests if request.path == "/ok" and account in str(request.body)]
+    assert len({request.headers["webhook-id"] for request in delivered}) == 1
+    assert len(delivered) == 2
+
+
+def _refreshed_shows(portal: Portal, status: str) -> bool:
+    portal.page.get_by_role("button", name="Refresh").click()
+    portal.page.wait_for_load_state("networkidle")
+    return portal.page.locator(f"table.deliveries .badge.{status}").count() > 0
+
+
+def test_the_list_shows_each_webhooks_last_delivery_outcome(portal: Portal, receiver: Receiver, local_stack, account):
+    refusing = registered(local_stack, account, receiver.url("/client-error"), name="CRM import")
+    accepting = registered(local_stack, account, receiver.url("/ok"), name="Billing sync", events=["*"])
+    for webhook in (refusing, accepting):
+        status, _, _ = local_stack.request(
+            "POST", f"/webhooks/{webhook['webhook_id']}/test", token=local_stack.token(account)
+        )
+        assert status == 202
+
+    def last_delivery(webhook: dict[str, Any]) -> str:
+        return portal.row(webhook["webhook_id"]).get_by_test_id("last-delivery").inner_text()
+
+    def both_delivered() -> bool:
+        portal.page.reload()
+        portal.page.wait_for_load_state("networkidle")
+        return all("webhook.test" in last_delivery(webhook) for webhook in (refusing, accepting))
+
+    assert wait_for(both_delivered, timeout_seconds=30)
+    assert "failed 400" in last_delivery(refusing)
+    assert "succeeded 200" in last_delivery(accepting)
+    portal.screenshot("list")
+
+
+def test_an_invalid_url_is_shown_next_to_the_url_field(portal: Portal, local_stack, account):
+    portal.start_new_webhook(name="Broken", url="ftp://example.com/hook", environment="production", events=["*"])
+
+    portal.submit()
+
+    expect(portal.field_error("url")).not_to_be_empty()
+    expect(portal.banner()).to_be_hidden()
+    assert portal.secret().count() == 0
+    _, _, listed = local_stack.request("GET", "/webhooks", token=local_stack.token(account))
+    assert listed["items"] == []
+
+
+def test_no_event_picked_is_shown_next_to_the_events(portal: Portal):
+    portal.start_new_webhook(name="Nothing", url="https://example.com/hook", environment="production", events=[])
+
+    portal.submit()
+
+    expect(portal.field_error("events")).not_to_be_empty()
+    expect(portal.field_error("url")).to_be_empty()
+
+
+def test_an_edit_sends_the_etag_and_a_stale_edit_is_refused(portal: Portal, receiver: Receiver, local_stack, account):
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")
+    portal.page.fill("#field-name", "Renamed")
+    portal.page.fill("#field-description", "Seat sync")
+    portal.submit("Save changes")
+    expect(portal.banner()).to_contain_text("Renamed is saved.")
+    assert webhook_state(local_stack, account, webhook["webhook_id"])["description"] == "Seat sync"
+
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")
+    expect(portal.page.locator("#field-name")).to_have_value("Renamed")
+    local_stack.request(
+        "PATCH", f"/webhooks/{webhook['webhook_id']}", token=local_stack.token(account), body={"name": "Elsewhere"}
+    )
+    portal.page.fill("#field-name", "Mine")
+    portal.submit("Save changes")
+
+    expect(portal.banner()).to_contain_text("changed since you opened it")
+    assert webhook_state(local_stack, account, webhook["webhook_id"])["name"] == "Elsewhere"
+
+
+def test_rotating_shows_the_new_secret_once(portal: Portal, receiver: Receiver, local_stack, account):
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    portal.open("#/webhooks").page.reload()
+
+    portal.row(webhook["webhook_id"]).get_by_role("button", name="Rotate secret").click()
+    portal.page.locator("dialog.rotate").get_by_role("button", name="Rotate secret").click()
+
+    shown = portal.secret().inner_text()
+    _, _, revealed = local_stack.request(
+        "GET", f"/webhooks/{webhook['webhook_id']}/secret", token=local_stack.token(account)
+    )
+    shown_is_current = [secret["secret"] for secret in revealed["secrets"]] == [shown, webhook["secret"]]
+    assert shown_is_current, "the secret shown is not the current one, followed by the previous"
+    portal.page.get_by_role("button", name="Done").click()
+    expect(portal.secret()).to_have_count(0)
+
+
+def test_a_refused_token_is_shown_next_to_the_token_box(browser: BrowserContext, local_stack: RunningStack):
+    page = browser.new_page()
+    portal = Portal(page, f"{local_stack.info.api_url}/portal/").open()
+    portal.screenshot("sign-in")
+
+    page.fill("#field-token", "not-a-token")
+    page.get_by_role("button", name="Use token").click()
+
+    expect(portal.field_error("token")).to_contain_text("refused the token")
+    assert portal.stored()["session"] == {}
+    page.close()

@@ -1,0 +1,103 @@
+"""The admin portal in Debian's headless Chromium (driven by Playwright), and a page object for its screens."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = ViewportSize(width=1180, height=760)
+# `make portal-screenshots` sets this to docs/ so the run also refreshes docs/portal-*.png.
+SCREENSHOTS_DIR = os.environ.get("PORTAL_SCREENSHOTS_DIR")
+
+
+@contextmanager
+def chromium(user_data_dir: Path, origin: str) -> Iterator[BrowserContext]:
+    """A fresh Chromium profile; fails (never skips) without the Debian package the tests need."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the portal's browser tests need Debian's chromium "
+            "(`make chromium`, which .ci/run does: apt-get install -y chromium chromium-driver)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            user_data_dir, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, viewport=VIEWPORT
+        )
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@dataclass
+class Portal:
+    """The portal's screens as an admin sees them: buttons by their label, fields by their name."""
+
+    page: Page
+    url: str
+
+    def open(self, hash_route: str = "#/webhooks") -> Portal:
+        self.page.goto(f"{self.url}{hash_route}")
+        return self
+
+    def sign_in(self, token: str) -> Portal:
+        self.open()
+        self.page.fill("#field-token", token)
+        self.page.get_by_role("button", name="Use token").click()
+        self.page.locator("table.webhooks").wait_for()
+        return self
+
+    def start_new_webhook(self, *, name: str, url: str, environment: str, events: list[str]) -> Portal:
+        self.page.get_by_role("link", name="New webhook").click()
+        self.page.fill("#field-name", name)
+        self.page.fill("#field-url", url)
+        self.page.select_option("#field-environment", environment)
+        for event in events:
+            self.page.check(f".events-picker input[value='{event}']")
+        return self
+
+    def submit(self, label: str = "Create webhook") -> None:
+        self.page.get_by_role("button", name=label).click()
+
+    def row(self, webhook_id: str) -> Locator:
+        return self.page.locator(f"tr[data-webhook-id='{webhook_id}']")
+
+    def field_error(self, field: str) -> Locator:
+        return self.page.locator(f"[data-field='{field}'] > .field-error")
+
+    def banner(self) -> Locator:
+        return self.page.locator("#banner")
+
+    def secret(self) -> Locator:
+        return self.page.get_by_test_id("secret")
+
+    def stored(self) -> dict[str, Any]:
+        """Everything the page keeps in web storage."""
+        stored: dict[str, Any] = self.page.evaluate("() => ({session: {...sessionStorage}, local: {...localStorage}})")
+        return stored
+
+    def screenshot(self, name: str) -> None:
+        if SCREENSHOTS_DIR:
+            self.page.wait_for_load_state("networkidle")
+            # Even a throwaway test secret stays out of committed pictures.
+            self.page.screenshot(path=Path(SCREENSHOTS_DIR) / f"portal-{name}.png", mask=[self.secret()])

@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 COVERAGE_MIN ?= 85
 
-.PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench openapi clean
+.PHONY: help install tools lint format validate build test test-unit test-integration test-e2e run demo token bench openapi docs clean
 
 help: ## List the entry points
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench: install ## Run every benchmark (each prints ratio= last)
 
 openapi: install ## Regenerate docs/openapi.json from the manage routes and models (a test fails on drift)
 	$(PY) -m tools.generate_openapi
+
+docs: install ## Regenerate the event examples of docs/receiving-webhooks.md from the code (a test fails on drift)
+	$(PY) -m tools.generate_event_examples
 
 clean: ## Remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .local

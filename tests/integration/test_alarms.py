@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.sam_template import translated_template
+from local.sam_template import ROOT, translated_template
 from tests.integration.conftest import MotoAws
 from tests.support.builders import a_delivery_message, a_license, a_webhook
 from tests.support.events import sqs_event
@@ -194,3 +194,23 @@ def test_the_dashboard_charts_the_queues_and_streams_that_alarm() -> None:
     durations = [line for widget in _dashboard()["widgets"] for line in widget["properties"]["metrics"]]
     stats = {line[-1]["stat"] for line in durations if "DeliveryDuration" in line}
     assert stats == {"p50", "p99"}
+
+
+def test_every_alarm_has_a_runbook_entry() -> None:
+    runbook = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    headings = [line.removeprefix("### ") for line in runbook.splitlines() if line.startswith("### ")]
+    documented = {name for heading in headings for name in _expand_braces(heading)}
+    names = [alarm["AlarmName"]["Fn::Sub"].replace("${EnvironmentName}", "${ENV}") for alarm in _alarms()]
+    assert [name for name in names if name not in documented] == []
+
+
+def _expand_braces(text: str) -> list[str]:
+    """`a-{b,c}-d` -> [`a-b-d`, `a-c-d`], as the runbook's headings group alike alarms (`${ENV}` kept)."""
+    match = re.search(r"(?<!\$)\{([^}]*)\}", text)
+    if match is None:
+        return [text]
+    return [
+        expanded
+        for option in match.group(1).split(",")
+        for expanded in _expand_braces(text[: match.start()] + option + text[match.end() :])
+    ]

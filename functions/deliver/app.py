@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -12,26 +12,29 @@ from botocore.config import Config
 from pydantic import ValidationError
 
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
-from webhooks.adapters.retry_queue import SqsRetryQueue
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
-from webhooks.concurrent_batch import ConcurrentSqsBatchProcessor
 from webhooks.config import DeliverSettings
-from webhooks.domain.delivering import Deliverer, DeliveryOutcome, DeliveryRules
+from webhooks.domain.delivering import Deliverer, DeliveryRules
+from webhooks.domain.delivery_batch import DeliveryOutcome
 from webhooks.domain.messages import DeliveryMessage
 from webhooks.observability import MetricUnit, instrument, logger, metrics
+from webhooks.whole_batch import WholeBatchSqsProcessor
 
 settings = DeliverSettings.from_environ()
-_aws = Config(max_pool_connections=settings.delivery_concurrency)
+_aws = Config(max_pool_connections=settings.delivery_concurrency, parameter_validation=False)
 _dynamodb = boto3.client("dynamodb", config=_aws)
+# Built once per container: the POSTs of every batch share these threads (the concurrency bound).
+_threads = ThreadPoolExecutor(max_workers=settings.delivery_concurrency, thread_name_prefix="deliver")
 deliverer = Deliverer(
     webhooks=DynamoWebhookStore(_dynamodb, settings.webhooks_table),
     log=DynamoDeliveryLog(_dynamodb, settings.deliveries_table),
     sender=UrllibSender(
         SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency
     ),
-    queue=SqsRetryQueue(boto3.client("sqs", config=_aws), settings.delivery_queue_url),
+    queue=SqsDeliveryQueue(boto3.client("sqs", config=_aws), settings.delivery_queue_url),
     disabler=DynamoWebhookSystemWrites(_dynamodb, settings.webhooks_table, settings.audit_table),
     rules=DeliveryRules(
         permitted_environments=settings.permitted_environments,
@@ -39,32 +42,42 @@ deliverer = Deliverer(
         allow_http_for_development=settings.allow_http_for_development,
         retention_days=settings.delivery_log_retention_days,
     ),
+    concurrent_map=_threads.map,
 )
-processor = ConcurrentSqsBatchProcessor(settings.delivery_concurrency)
-_metrics_lock = threading.Lock()  # Powertools' metric set is not thread-safe
+processor = WholeBatchSqsProcessor()
 
 
-def _deliver_record(record: SQSRecord) -> str:
+def _deliver_batch(records: list[SQSRecord]) -> list[object]:
+    parsed = [_parse(record) for record in records]
+    outcomes = iter(deliverer.deliver_batch([item for item in parsed if isinstance(item, DeliveryMessage)]))
+    results: list[object] = []
+    for item in parsed:
+        result = _report(item, next(outcomes)) if isinstance(item, DeliveryMessage) else item
+        results.append(result)
+    return results
+
+
+def _parse(record: SQSRecord) -> DeliveryMessage | ValidationError:
     try:
-        message = DeliveryMessage.model_validate_json(record.body)
-    except ValidationError:
+        return DeliveryMessage.model_validate_json(record.body)
+    except ValidationError as malformed:
         # Reported as a batch failure: SQS moves it to the dead-letter queue after maxReceiveCount.
         logger.error("malformed delivery message", extra={"message_id": record.message_id})
-        _count("DeliveryMalformed")
-        raise
-    outcome = deliverer.deliver(message)
-    _report(message, outcome)
-    return outcome.outcome
+        metrics.add_metric(name="DeliveryMalformed", unit=MetricUnit.Count, value=1)
+        return malformed
 
 
-def _report(message: DeliveryMessage, outcome: DeliveryOutcome) -> None:
+def _report(message: DeliveryMessage, outcome: DeliveryOutcome | Exception) -> object:
+    ids = {"event_id": message.event_id, "delivery_id": message.delivery_id, "webhook_id": message.webhook_id}
+    if isinstance(outcome, Exception):  # a batch failure: SQS hands the message over again
+        logger.warning("delivery attempt not completed", extra=ids | {"error": repr(outcome)})
+        metrics.add_metric(name="DeliveryError", unit=MetricUnit.Count, value=1)
+        return outcome
     record = outcome.record
     logger.info(
         "delivery attempt",
-        extra={
-            "event_id": message.event_id,
-            "delivery_id": message.delivery_id,
-            "webhook_id": message.webhook_id,
+        extra=ids
+        | {
             "attempt": message.attempt,
             "outcome": outcome.outcome,
             "http_status": record.http_status if record else None,
@@ -73,20 +86,16 @@ def _report(message: DeliveryMessage, outcome: DeliveryOutcome) -> None:
             "webhook_disabled": outcome.disabled_webhook,
         },
     )
-    _count(f"Delivery{outcome.outcome.title()}", duration_ms=record.duration_ms if record else None)
-
-
-def _count(name: str, duration_ms: int | None = None) -> None:
-    with _metrics_lock:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-        if duration_ms is not None:
-            metrics.add_metric(name="DeliveryDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
+    metrics.add_metric(name=f"Delivery{outcome.outcome.title()}", unit=MetricUnit.Count, value=1)
+    if record is not None and record.duration_ms is not None:
+        metrics.add_metric(name="DeliveryDuration", unit=MetricUnit.Milliseconds, value=record.duration_ms)
+    return outcome.outcome
 
 
 def _handle(event: dict[str, Any], context: Any) -> Any:
     if not event.get("Records"):  # Powertools refuses an empty batch; Lambda never sends one, pollers may
         return {"batchItemFailures": []}
-    return process_partial_response(event=event, record_handler=_deliver_record, processor=processor, context=context)
+    return process_partial_response(event=event, record_handler=_deliver_batch, processor=processor, context=context)
 
 
 handler = instrument(_handle, tracing_enabled=settings.tracing_enabled)

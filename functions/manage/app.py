@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.aws_clients import lazy_client
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
-from webhooks.adapters.retry_queue import SqsRetryQueue
+from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
@@ -42,7 +42,7 @@ queries = DeliveryQueries(_webhooks, _delivery_log)
 manual = ManualDeliveries(
     _webhooks,
     _delivery_log,
-    SqsRetryQueue(lazy_client("sqs"), settings.delivery_queue_url),
+    SqsDeliveryQueue(lazy_client("sqs"), settings.delivery_queue_url),
     DynamoWebhookSystemWrites(_dynamodb, settings.webhooks_table, settings.audit_table),
 )
 

@@ -10,6 +10,7 @@ import boto3
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.integration.conftest import MotoAws
+from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import SECRET, a_delivery_message, a_webhook
 from tests.support.events import sqs_event
 from tests.support.handlers import LoadedHandler
@@ -130,3 +131,34 @@ def test_410_gone_disables_a_webhook_under_a_retry_policy(
     # and the next message to it is skipped without a request
     deliver(sqs_event(_message(webhook, delivery_id="msg_next").model_dump_json()))
     assert receiver.paths() == ["/gone"]
+
+
+def test_a_throttled_claim_fails_only_its_message_and_sqs_retrying_the_batch_posts_each_once(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    # Given a batch of three messages whose first claim DynamoDB throttles
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    webhook = _webhook(aws, receiver, "/ok")
+    bodies = [_message(webhook, delivery_id=f"msg_{index}").model_dump_json() for index in range(3)]
+    DynamoFaults(deliver.module._dynamodb).throttle("PutItem", times=1)
+    # When the batch is delivered, and SQS hands the whole batch over again
+    first = deliver(sqs_event(*bodies))
+    second = deliver(sqs_event(*bodies))
+    # Then only the throttled message failed, nothing was claimed for it, and every message went out once
+    assert len(first["batchItemFailures"]) == 1
+    assert second == {"batchItemFailures": []}
+    assert sorted(request.headers["webhook-id"] for request in receiver.requests) == ["msg_0", "msg_1", "msg_2"]
+    assert {_log(aws).get(f"msg_{index}", 1).status for index in range(3)} == {DeliveryStatus.SUCCEEDED}  # type: ignore[union-attr]
+
+
+def test_a_batch_makes_one_webhook_read_and_one_result_write(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    webhook = _webhook(aws, receiver, "/ok")
+    aws.recorder.calls.clear()
+    deliver(sqs_event(*(_message(webhook, delivery_id=f"msg_{index}").model_dump_json() for index in range(4))))
+    actions = [call.action for call in aws.recorder.calls]
+    assert (actions.count("dynamodb:BatchGetItem"), actions.count("dynamodb:BatchWriteItem")) == (1, 1)
+    assert actions.count("dynamodb:PutItem") == 4  # one conditional claim per message
+    assert "dynamodb:GetItem" not in actions

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.integration.conftest import MotoAws
+from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, a_delivery_record, a_webhook
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.domain.audit import AuditAction, FieldChange
-from webhooks.domain.delivery import DeliveryStatus
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
 from webhooks.domain.delivery_history import DeliveryFilters, DeliveryQueries
 from webhooks.domain.principal import Principal, Role
 
@@ -37,7 +39,7 @@ def test_an_attempt_can_be_claimed_once(aws: MotoAws) -> None:
     pending = a_delivery_record(status=DeliveryStatus.PENDING, http_status=None)
     assert log.claim(pending)
     assert not log.claim(pending)
-    log.complete(pending.model_copy(update={"status": DeliveryStatus.SUCCEEDED}))
+    assert log.complete_all([pending.model_copy(update={"status": DeliveryStatus.SUCCEEDED})]) == set()
     assert not log.claim(pending)
     stored = log.get(pending.delivery_id, 1)
     assert stored is not None
@@ -113,3 +115,33 @@ def test_test_events_are_rate_limited_per_webhook(aws: MotoAws) -> None:
     assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW + timedelta(seconds=4), 10) == 6
     assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW + timedelta(seconds=10), 10) is None
     assert writes.reserve_test_slot("globex", WEBHOOK_ID, NOW, 10) == 10  # no such webhook there
+
+
+def _pending(index: int) -> DeliveryRecord:
+    return a_delivery_record(delivery_id=f"msg_{index}", status=DeliveryStatus.PENDING, http_status=None)
+
+
+def test_results_left_unprocessed_by_a_batch_write_are_written_on_a_later_round(aws: MotoAws) -> None:
+    client = aws.session.client("dynamodb")
+    waits: list[float] = []
+    log = DynamoDeliveryLog(client, aws.deployed.tables["DeliveriesTable"], sleep=waits.append)
+    claims = [_pending(index) for index in range(5)]
+    assert all(log.claim(claim) for claim in claims)
+    DynamoFaults(client).leave_unprocessed("BatchWriteItem", count=2, rounds=2)
+    unwritten = log.complete_all([claim.model_copy(update={"status": DeliveryStatus.SUCCEEDED}) for claim in claims])
+    assert unwritten == set()
+    assert len(waits) == 2
+    assert all(0 <= wait <= 0.1 for wait in waits)
+    assert {log.get(f"msg_{index}", 1).status for index in range(5)} == {DeliveryStatus.SUCCEEDED}  # type: ignore[union-attr]
+
+
+def test_results_still_unprocessed_after_the_last_round_are_reported_and_stay_pending(aws: MotoAws) -> None:
+    client = aws.session.client("dynamodb")
+    log = DynamoDeliveryLog(client, aws.deployed.tables["DeliveriesTable"], sleep=lambda _: None)
+    claims = [_pending(index) for index in range(3)]
+    assert all(log.claim(claim) for claim in claims)
+    DynamoFaults(client).leave_unprocessed("BatchWriteItem", count=1, rounds=ROUNDS)
+    unwritten = log.complete_all([claim.model_copy(update={"status": DeliveryStatus.FAILED}) for claim in claims])
+    assert unwritten == {("msg_2", 1)}
+    statuses = [log.get(f"msg_{index}", 1).status for index in range(3)]  # type: ignore[union-attr]
+    assert statuses == [DeliveryStatus.FAILED, DeliveryStatus.FAILED, DeliveryStatus.PENDING]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.integration.conftest import MotoAws
+from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, a_webhook
 from webhooks.adapters.delivery_log import DynamoDeliveryLog, item_to_record, webhook_ref
+from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, WebhooksNotRead
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.messages import Trigger
 from webhooks.domain.webhook import RetryPolicy
@@ -66,3 +70,34 @@ def test_a_delivery_record_is_stored_with_its_index_keys_and_expiry(aws: MotoAws
     assert item["webhook_ref"] == {"S": webhook_ref("acme", "wh-1")}
     assert item["expires_at"] == {"N": str(record.expires_at)}
     assert item_to_record(item) == record
+
+
+def test_a_batch_of_webhooks_is_read_in_one_call_and_only_the_callers_keys_come_back(aws: MotoAws) -> None:
+    # Given three webhooks of acme and one of globex
+    for index in range(3):
+        _put(aws, WebhookItem.from_entity(a_webhook(webhook_id=f"wh-{index}")))
+    _put(aws, WebhookItem.from_entity(a_webhook(webhook_id="wh-0", account_id="globex", name="Globex")))
+    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+    # When two of acme's, a missing one and acme's key of globex's id are read
+    found = store.get_many([("acme", "wh-0"), ("acme", "wh-2"), ("acme", "missing"), ("acme", "wh-0")])
+    # Then exactly the existing acme webhooks come back, from one BatchGetItem
+    assert sorted(found) == [("acme", "wh-0"), ("acme", "wh-2")]
+    assert found[("acme", "wh-0")].name == a_webhook().name
+    assert [call.action for call in aws.recorder.calls if call.resource == "WebhooksTable"].count(
+        "dynamodb:BatchGetItem"
+    ) == 1
+
+
+def test_unprocessed_keys_are_read_again_and_still_unread_ones_raise(aws: MotoAws) -> None:
+    for index in range(3):
+        _put(aws, WebhookItem.from_entity(a_webhook(webhook_id=f"wh-{index}")))
+    client = aws.session.client("dynamodb")
+    waits: list[float] = []
+    store = DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"], sleep=waits.append)
+    keys = [("acme", f"wh-{index}") for index in range(3)]
+    DynamoFaults(client).leave_unprocessed("BatchGetItem", count=1, rounds=1)
+    assert sorted(store.get_many(keys)) == keys
+    assert len(waits) == 1
+    DynamoFaults(client).leave_unprocessed("BatchGetItem", count=1, rounds=ROUNDS)
+    with pytest.raises(WebhooksNotRead):
+        store.get_many(keys)

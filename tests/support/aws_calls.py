@@ -41,8 +41,10 @@ class AwsCallRecorder:
                     AwsCall(_TRANSACT_ITEM_ACTIONS.get(kind, f"dynamodb:{kind}Item"), self._resource(body))
                 )
             return
+        # BatchGetItem / BatchWriteItem name their tables as the keys of RequestItems.
+        targets = [{"TableName": table} for table in params.get("RequestItems", {})] or [params]
         for action in actions_for_operation(service, model.name):
-            self.calls.append(AwsCall(action, self._resource(params)))
+            self.calls.extend(AwsCall(action, self._resource(target)) for target in targets)
 
     def _resource(self, params: dict[str, Any]) -> str:
         logical_by_physical = {name: logical for logical, name in self.deployed.tables.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from webhooks.domain.delivery import DeliveryRecord
+from webhooks.domain.delivery_batch import AttemptKey, attempt_key
 from webhooks.domain.messages import DeliveryMessage
 from webhooks.domain.sending import OutboundRequest, SendResult
 from webhooks.domain.webhook import Webhook
@@ -21,6 +22,8 @@ class InMemoryWebhooks:
     webhooks: dict[tuple[str, str], Webhook] = field(default_factory=dict)
     disabled: list[str] = field(default_factory=list)
     test_slots: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    batch_reads: list[set[tuple[str, str]]] = field(default_factory=list)
+    read_error: Exception | None = None  # the next batch read fails with it (once)
 
     def add(self, webhook: Webhook) -> Webhook:
         self.webhooks[(webhook.account_id, webhook.webhook_id)] = webhook
@@ -28,6 +31,14 @@ class InMemoryWebhooks:
 
     def get(self, account_id: str, webhook_id: str) -> Webhook | None:
         return self.webhooks.get((account_id, webhook_id))
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook]:
+        if self.read_error is not None:
+            error, self.read_error = self.read_error, None
+            raise error
+        wanted = set(keys)
+        self.batch_reads.append(wanted)
+        return {key: webhook for key, webhook in self.webhooks.items() if key in wanted}
 
     def disable_gone(self, webhook: Webhook, at: datetime) -> bool:
         self.disabled.append(webhook.webhook_id)
@@ -44,23 +55,37 @@ class InMemoryWebhooks:
 
 @dataclass
 class InMemoryDeliveryLog:
+    """`throttled_claims`: attempts whose claim fails (as DynamoDB throttling would) until removed;
+    `unwritable_results`: attempts whose result write is left unprocessed, as after the adapter's retries."""
+
     records: dict[tuple[str, int], DeliveryRecord] = field(default_factory=dict)
+    throttled_claims: set[AttemptKey] = field(default_factory=set)
+    unwritable_results: set[AttemptKey] = field(default_factory=set)
 
     def claim(self, record: DeliveryRecord) -> bool:
-        key = (record.delivery_id, record.attempt)
+        key = attempt_key(record)
+        if key in self.throttled_claims:
+            raise ThrottledError(f"claim of {key} throttled")
         if key in self.records:
             return False
         self.records[key] = record
         return True
 
-    def complete(self, record: DeliveryRecord) -> None:
-        self.records[(record.delivery_id, record.attempt)] = record
+    def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
+        for record in records:
+            if attempt_key(record) not in self.unwritable_results:
+                self.records[attempt_key(record)] = record
+        return {attempt_key(record) for record in records} & self.unwritable_results
 
     def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None:
         return self.records.get((delivery_id, attempt))
 
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
         return [record for (key, _), record in self.records.items() if key == delivery_id]
+
+
+class ThrottledError(Exception):
+    """What a throttled DynamoDB call raises once botocore's own retries are spent."""
 
 
 @dataclass

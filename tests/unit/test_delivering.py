@@ -1,18 +1,21 @@
-"""The deliver use case with in-memory ports: one POST per attempt, skips, crashes, retries, 410."""
+"""The deliver use case with in-memory ports: one POST per attempt, skips, crashes, retries, 410, and
+the batch: duplicates within and across batches, throttled claims, unwritten results, one read per webhook."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import pytest
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
-from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender
+from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, ThrottledError
 from webhooks.catalogue import Environment
 from webhooks.domain.delivering import Deliverer, DeliveryRules
 from webhooks.domain.delivery import DeliveryStatus, ErrorKind
+from webhooks.domain.delivery_batch import DeliveryOutcome, ResultNotLogged
 from webhooks.domain.delivery_history import as_seen_at
-from webhooks.domain.messages import Trigger
+from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.sending import SendResult
 from webhooks.domain.webhook import RetryPolicy
 
@@ -45,11 +48,18 @@ class World:
             uniform=_highest,
         )
 
+    def deliver(self, message: DeliveryMessage) -> DeliveryOutcome:
+        """A batch of one; a message that fails the batch raises its exception."""
+        (outcome,) = self.deliverer.deliver_batch([message])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
 
 def test_a_message_is_posted_once_and_logged_with_its_outcome_and_expiry() -> None:
     world = World()
     world.webhooks.add(a_webhook())
-    outcome = world.deliverer.deliver(a_delivery_message())
+    outcome = world.deliver(a_delivery_message())
     assert outcome.outcome == "succeeded"
     (request,) = world.sender.requests
     assert request.url == "https://hooks.example.com/licenses"
@@ -65,8 +75,8 @@ def test_a_message_is_posted_once_and_logged_with_its_outcome_and_expiry() -> No
 def test_a_duplicate_message_sends_nothing_and_is_not_a_failure() -> None:
     world = World()
     world.webhooks.add(a_webhook())
-    world.deliverer.deliver(a_delivery_message())
-    assert world.deliverer.deliver(a_delivery_message()).outcome == "duplicate"
+    world.deliver(a_delivery_message())
+    assert world.deliver(a_delivery_message()).outcome == "duplicate"
     assert len(world.sender.requests) == 1
 
 
@@ -75,7 +85,7 @@ def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown(
     world.webhooks.add(a_webhook())
     world.sender.crash = RuntimeError("the function timed out mid-request")
     with pytest.raises(RuntimeError):
-        world.deliverer.deliver(a_delivery_message())
+        world.deliver(a_delivery_message())
     stored = world.log.get(a_delivery_message().delivery_id, 1)
     assert stored is not None
     assert as_seen_at(stored, NOW + timedelta(seconds=5)).status is DeliveryStatus.PENDING
@@ -83,7 +93,7 @@ def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown(
     assert (seen.status, seen.error_kind) == (DeliveryStatus.UNKNOWN, ErrorKind.CRASHED)
     # and the message SQS hands over again does not POST a second time
     world.sender.crash = None
-    assert world.deliverer.deliver(a_delivery_message()).outcome == "duplicate"
+    assert world.deliver(a_delivery_message()).outcome == "duplicate"
     assert len(world.sender.requests) == 1
 
 
@@ -116,7 +126,7 @@ def test_what_no_longer_matches_at_send_time_is_skipped_with_the_reason(
     if webhook_overrides is not None:
         world.webhooks.add(a_webhook(**webhook_overrides))
     message = a_delivery_message(**message_overrides)
-    outcome = world.deliverer.deliver(message)
+    outcome = world.deliver(message)
     assert world.sender.requests == []
     assert outcome.record is not None
     assert (outcome.record.status, outcome.record.error_kind) == (DeliveryStatus.SKIPPED, reason)
@@ -128,22 +138,22 @@ def test_plain_http_is_allowed_only_for_development_webhooks_where_the_deploymen
     world = World(rules)
     world.webhooks.add(a_webhook(environment=Environment.DEVELOPMENT))
     world.webhooks.add(a_webhook(webhook_id="prod"))
-    world.deliverer.deliver(a_delivery_message(environment=Environment.DEVELOPMENT))
-    world.deliverer.deliver(a_delivery_message(webhook_id="prod", delivery_id="msg_prod"))
+    world.deliver(a_delivery_message(environment=Environment.DEVELOPMENT))
+    world.deliver(a_delivery_message(webhook_id="prod", delivery_id="msg_prod"))
     assert [request.allow_http for request in world.sender.requests] == [True, False]
 
 
 def test_without_a_retry_policy_a_failure_is_final() -> None:
     world = World(result=SendResult(http_status=503, error_kind=ErrorKind.HTTP_STATUS))
     world.webhooks.add(a_webhook())
-    assert world.deliverer.deliver(a_delivery_message()).outcome == "failed"
+    assert world.deliver(a_delivery_message()).outcome == "failed"
     assert world.queue.sent == []
 
 
 def test_with_a_retry_policy_the_next_attempt_is_queued_with_its_backoff() -> None:
     world = World(result=SendResult(http_status=503, error_kind=ErrorKind.HTTP_STATUS, retry_after_seconds=120))
     world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3, initial_backoff_seconds=30)))
-    outcome = world.deliverer.deliver(a_delivery_message())
+    outcome = world.deliver(a_delivery_message())
     ((retry, delay),) = world.queue.sent
     assert (retry.attempt, retry.trigger, retry.delivery_id) == (2, Trigger.RETRY, a_delivery_message().delivery_id)
     assert retry.not_before == NOW + timedelta(seconds=120)
@@ -156,7 +166,7 @@ def test_a_retry_not_yet_due_is_sent_back_to_wait_without_posting() -> None:
     world = World()
     world.webhooks.add(a_webhook())
     due = NOW + timedelta(hours=2)
-    assert world.deliverer.deliver(a_delivery_message(attempt=2, not_before=due)).outcome == "deferred"
+    assert world.deliver(a_delivery_message(attempt=2, not_before=due)).outcome == "deferred"
     assert world.sender.requests == []
     assert [(message.not_before, delay) for message, delay in world.queue.sent] == [(due, 900)]
 
@@ -164,8 +174,8 @@ def test_a_retry_not_yet_due_is_sent_back_to_wait_without_posting() -> None:
 def test_a_duplicate_of_an_attempt_whose_retry_was_logged_queues_the_retry_again() -> None:
     world = World(result=SendResult(http_status=500, error_kind=ErrorKind.HTTP_STATUS))
     world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3)))
-    world.deliverer.deliver(a_delivery_message())
-    world.deliverer.deliver(a_delivery_message())
+    world.deliver(a_delivery_message())
+    world.deliver(a_delivery_message())
     assert [message.attempt for message, _ in world.queue.sent] == [2, 2]
     assert len(world.sender.requests) == 1
 
@@ -173,7 +183,7 @@ def test_a_duplicate_of_an_attempt_whose_retry_was_logged_queues_the_retry_again
 def test_410_gone_disables_a_webhook_with_a_retry_policy_and_does_not_retry() -> None:
     world = World(result=SendResult(http_status=410, error_kind=ErrorKind.HTTP_STATUS))
     world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3)))
-    outcome = world.deliverer.deliver(a_delivery_message())
+    outcome = world.deliver(a_delivery_message())
     assert outcome.disabled_webhook
     assert world.webhooks.disabled == [a_webhook().webhook_id]
     assert world.queue.sent == []
@@ -182,5 +192,121 @@ def test_410_gone_disables_a_webhook_with_a_retry_policy_and_does_not_retry() ->
 def test_redeliveries_and_tests_are_single_attempts() -> None:
     world = World(result=SendResult(http_status=500, error_kind=ErrorKind.HTTP_STATUS))
     world.webhooks.add(a_webhook(retry_policy=RetryPolicy(max_attempts=3)))
-    world.deliverer.deliver(a_delivery_message(attempt=2, trigger=Trigger.REDELIVER))
+    world.deliver(a_delivery_message(attempt=2, trigger=Trigger.REDELIVER))
     assert world.queue.sent == []
+
+
+def _messages(count: int, **overrides: object) -> list[DeliveryMessage]:
+    return [a_delivery_message(delivery_id=f"msg_{index}", **overrides) for index in range(count)]
+
+
+def test_a_batch_reads_each_distinct_webhook_once_and_posts_each_message_once() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.webhooks.add(a_webhook(webhook_id="other"))
+    batch = [*_messages(3), a_delivery_message(delivery_id="msg_other", webhook_id="other")]
+    outcomes = world.deliverer.deliver_batch(batch)
+    assert [outcome.outcome for outcome in outcomes if isinstance(outcome, DeliveryOutcome)] == ["succeeded"] * 4
+    assert world.webhooks.batch_reads == [{("acme", a_webhook().webhook_id), ("acme", "other")}]
+    assert sorted(request.headers["webhook-id"] for request in world.sender.requests) == sorted(
+        message.delivery_id for message in batch
+    )
+
+
+def test_the_same_attempt_twice_in_one_batch_is_posted_once_and_neither_message_fails() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    outcomes = world.deliverer.deliver_batch([a_delivery_message(), a_delivery_message()])
+    assert [getattr(outcome, "outcome", outcome) for outcome in outcomes] == ["succeeded", "duplicate"]
+    assert len(world.sender.requests) == 1
+
+
+def test_an_attempt_handed_over_again_in_a_later_batch_is_not_posted_again() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.deliverer.deliver_batch(_messages(3))
+    outcomes = world.deliverer.deliver_batch([*_messages(3)[1:], a_delivery_message(delivery_id="msg_new")])
+    assert [getattr(outcome, "outcome", outcome) for outcome in outcomes] == ["duplicate", "duplicate", "succeeded"]
+    assert len(world.sender.requests) == 4
+
+
+def test_a_throttled_claim_fails_that_message_alone_and_its_retry_posts_it_once() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.log.throttled_claims.add(("msg_1", 1))
+    first = world.deliverer.deliver_batch(_messages(3))
+    assert isinstance(first[1], ThrottledError)
+    assert [outcome.outcome for outcome in (first[0], first[2]) if isinstance(outcome, DeliveryOutcome)] == [
+        "succeeded",
+        "succeeded",
+    ]
+    assert world.log.get("msg_1", 1) is None
+    # SQS hands the failed message over again (here, with the whole batch): each is posted exactly once
+    world.log.throttled_claims.clear()
+    again = world.deliverer.deliver_batch(_messages(3))
+    assert [getattr(outcome, "outcome", outcome) for outcome in again] == ["duplicate", "succeeded", "duplicate"]
+    assert sorted(request.headers["webhook-id"] for request in world.sender.requests) == ["msg_0", "msg_1", "msg_2"]
+
+
+def test_a_failed_webhook_read_fails_the_batch_before_anything_is_claimed_or_sent() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.webhooks.read_error = ThrottledError("batch read throttled")
+    outcomes = world.deliverer.deliver_batch(_messages(2))
+    assert all(isinstance(outcome, ThrottledError) for outcome in outcomes)
+    assert (world.log.records, world.sender.requests) == ({}, [])
+    assert [getattr(outcome, "outcome", None) for outcome in world.deliverer.deliver_batch(_messages(2))] == [
+        "succeeded",
+        "succeeded",
+    ]
+
+
+def test_a_result_that_cannot_be_written_leaves_the_claim_pending_and_is_never_posted_again() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    world.log.unwritable_results.add(("msg_0", 1))
+    outcomes = world.deliverer.deliver_batch(_messages(2))
+    assert isinstance(outcomes[0], ResultNotLogged)
+    assert getattr(outcomes[1], "outcome", None) == "succeeded"
+    stored = world.log.get("msg_0", 1)
+    assert stored is not None
+    assert as_seen_at(stored, NOW + timedelta(minutes=5)).status is DeliveryStatus.UNKNOWN
+    world.log.unwritable_results.clear()
+    assert [getattr(outcome, "outcome", None) for outcome in world.deliverer.deliver_batch(_messages(1))] == [
+        "duplicate"
+    ]
+    assert len(world.sender.requests) == 2
+
+
+def test_a_skip_is_written_as_the_claim_itself_and_sends_nothing() -> None:
+    world = World()
+    world.webhooks.add(a_webhook(enabled=False))
+    (outcome,) = world.deliverer.deliver_batch([a_delivery_message()])
+    assert isinstance(outcome, DeliveryOutcome)
+    assert outcome.record is not None
+    assert world.log.get(a_delivery_message().delivery_id, 1) == outcome.record
+    assert (outcome.record.status, world.sender.requests) == (DeliveryStatus.SKIPPED, [])
+
+
+def test_the_posts_of_a_batch_go_through_the_concurrent_map_it_is_given() -> None:
+    world = World()
+    world.webhooks.add(a_webhook())
+    mapped: list[int] = []
+
+    def recording_map[T, R](function: Callable[[T], R], items: Iterable[T], /) -> list[R]:
+        listed = list(items)
+        mapped.append(len(listed))
+        return [function(item) for item in listed]
+
+    deliverer = Deliverer(
+        webhooks=world.webhooks,
+        log=world.log,
+        sender=world.sender,
+        queue=world.queue,
+        disabler=world.webhooks,
+        rules=RULES,
+        concurrent_map=recording_map,
+        clock=lambda: NOW,
+    )
+    deliverer.deliver_batch(_messages(4))
+    assert (mapped, len(world.sender.requests)) == ([4], 4)

@@ -24,8 +24,10 @@ def world() -> tuple[ManualDeliveries, InMemoryDeliveryLog, RecordingQueue]:
     webhooks = InMemoryWebhooks()
     webhooks.add(a_webhook())
     log = InMemoryDeliveryLog()
-    log.complete(a_delivery_record(request_body=encode_body(a_delivery_message(previous_attributes={"seats": 4}))))
-    log.complete(a_delivery_record(attempt=2, request_body=None))
+    log.complete_all(
+        [a_delivery_record(request_body=encode_body(a_delivery_message(previous_attributes={"seats": 4})))]
+    )
+    log.complete_all([a_delivery_record(attempt=2, request_body=None)])
     queue = RecordingQueue()
     return ManualDeliveries(webhooks, log, queue, webhooks), log, queue
 
@@ -58,7 +60,7 @@ def test_a_redelivery_keeps_to_the_callers_account_and_role(world, principal, we
 def test_a_delivery_whose_body_was_not_kept_cannot_be_redelivered(world) -> None:
     manual, log, _ = world
     log.records.clear()
-    log.complete(a_delivery_record(request_body=None))
+    log.complete_all([a_delivery_record(request_body=None)])
     with pytest.raises(Conflict):
         manual.redeliver(ADMIN, WEBHOOK_ID, a_delivery_record().delivery_id)
 

@@ -34,9 +34,11 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
     },
     "DeliverFunction": {
-        "WebhooksTable": frozenset({"dynamodb:GetItem", "dynamodb:UpdateItem"}),
+        "WebhooksTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}),
         "AuditTable": frozenset({"dynamodb:PutItem"}),
-        "DeliveriesTable": frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}),
+        "DeliveriesTable": frozenset(
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
+        ),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
     },
 }

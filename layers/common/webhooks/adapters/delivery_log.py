@@ -6,14 +6,20 @@ queries can never reach another account's records; `event_id` feeds the by-event
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import batched
 from typing import Any
 
+from webhooks.adapters.dynamo_batches import BATCH_WRITE_ITEMS, ROUNDS, Sleep, wait_before_round
 from webhooks.adapters.dynamo_codec import from_item, to_item
 from webhooks.adapters.keys import webhook_ref
 from webhooks.domain.delivery import DeliveryRecord
+from webhooks.domain.delivery_batch import AttemptKey
 from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
 
+_UNCLAIMED = "attribute_not_exists(delivery_id)"
 # Query rounds one page may take when a filter discards most items; then the page ends early.
 _MAX_QUERY_ROUNDS = 10
 
@@ -37,10 +43,15 @@ def item_to_record(item: dict[str, Any]) -> DeliveryRecord:
     return DeliveryRecord.model_validate(from_item(item))
 
 
+def _item_key(item: dict[str, Any]) -> AttemptKey:
+    return (item["delivery_id"]["S"], int(item["attempt"]["N"]))
+
+
 class DynamoDeliveryLog:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, sleep: Sleep = time.sleep) -> None:
         self._client = client
         self._table = table_name
+        self._sleep = sleep
 
     def put(self, record: DeliveryRecord) -> None:
         """Write a record that needs no claim (for example payload_too_large at emit time)."""
@@ -49,18 +60,26 @@ class DynamoDeliveryLog:
     def claim(self, record: DeliveryRecord) -> bool:
         """Write the pending attempt unless it exists: False means another message already claimed it."""
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=record_to_item(record),
-                ConditionExpression="attribute_not_exists(delivery_id)",
-            )
+            self._client.put_item(TableName=self._table, Item=record_to_item(record), ConditionExpression=_UNCLAIMED)
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
 
-    def complete(self, record: DeliveryRecord) -> None:
-        """Replace the claimed attempt with its outcome."""
-        self._client.put_item(TableName=self._table, Item=record_to_item(record))
+    def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
+        """Replace the claimed attempts with their outcomes (BatchWriteItem, unprocessed items retried
+        with backoff); returns the attempts still unwritten, which stay `pending`."""
+        unwritten: set[AttemptKey] = set()
+        for chunk in batched(records, BATCH_WRITE_ITEMS):
+            requests = [{"PutRequest": {"Item": record_to_item(record)}} for record in chunk]
+            for round_number in range(ROUNDS):
+                if round_number:
+                    wait_before_round(round_number, self._sleep)
+                response = self._client.batch_write_item(RequestItems={self._table: requests})
+                requests = response.get("UnprocessedItems", {}).get(self._table, [])
+                if not requests:
+                    break
+            unwritten.update(_item_key(request["PutRequest"]["Item"]) for request in requests)
+        return unwritten
 
     def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None:
         item = self._client.get_item(

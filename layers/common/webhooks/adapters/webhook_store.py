@@ -6,11 +6,15 @@ of one account can reach another's.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, wait_before_round
 from webhooks.adapters.dynamo_codec import from_item
 from webhooks.catalogue import Environment
 from webhooks.domain.webhook import RetryPolicy, SigningSecret, Webhook
@@ -19,6 +23,10 @@ from webhooks.domain.webhook import RetryPolicy, SigningSecret, Webhook
 # below every webhook id (uuid4 text), so a key condition `webhook_id >= "$"` skips them exactly.
 QUOTA_ITEM_ID = "#quota"
 FIRST_WEBHOOK_ID = "$"
+
+
+class WebhooksNotRead(RuntimeError):
+    """DynamoDB left some keys of a batch read unprocessed (throttled) after the retries."""
 
 
 class StoredSecret(BaseModel):
@@ -107,18 +115,41 @@ class WebhookItem(BaseModel):
 class DynamoWebhookStore:
     """Reads of the webhooks table. Writes that must be audited live with the management use cases."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, sleep: Sleep = time.sleep) -> None:
         self._client = client
         self._table = table_name
+        self._sleep = sleep
 
     def get(self, account_id: str, webhook_id: str) -> Webhook | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key={"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}},
+            Key=_key(account_id, webhook_id),
             ConsistentRead=True,
         )
         item = response.get("Item")
         return WebhookItem.model_validate(from_item(item)).to_entity() if item else None
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook]:
+        """The webhooks found among (account_id, webhook_id) keys, consistently read with BatchGetItem;
+        unprocessed keys are retried with backoff, and raise WebhooksNotRead if some stay unread."""
+        found: dict[tuple[str, str], Webhook] = {}
+        for chunk in batched(sorted(set(keys)), BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self._table: {"Keys": [_key(account, webhook) for account, webhook in chunk], "ConsistentRead": True}
+            }
+            for round_number in range(ROUNDS):
+                if round_number:
+                    wait_before_round(round_number, self._sleep)
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self._table, []):
+                    webhook = WebhookItem.model_validate(from_item(item)).to_entity()
+                    found[(webhook.account_id, webhook.webhook_id)] = webhook
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            if request:
+                raise WebhooksNotRead(f"{len(request[self._table]['Keys'])} webhooks unread after {ROUNDS} rounds")
+        return found
 
     def list_for_account(self, account_id: str) -> list[Webhook]:
         """Every webhook of one account: one Query (paged through), never a Scan."""
@@ -134,3 +165,7 @@ class DynamoWebhookStore:
             if "LastEvaluatedKey" not in response:
                 return webhooks
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
+    return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}

@@ -1,39 +1,55 @@
-"""Delivering one queue message: claim the attempt, re-check the webhook, sign, POST once, log, retry.
+"""Delivering a batch of queue messages: read each webhook once, claim each attempt, sign, POST once
+per message (concurrently, bounded), log the batch's results in one write, queue retries.
 
-Exactly one POST per (delivery id, attempt): the conditional claim comes first, so a message SQS
-hands over twice finds its attempt claimed and sends nothing. A crash after the claim leaves a
-`pending` record that the read side shows as `unknown`.
+Exactly one POST per (delivery id, attempt): each message's conditional claim is written before its
+POST, so a message SQS hands over twice (in the same batch or a later one) finds its attempt claimed
+and sends nothing. A crash (or a result that cannot be written) after the claim leaves a `pending`
+record that the read side shows as `unknown`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from webhooks.catalogue import TEST_EVENT, Environment, matches
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.delivery_batch import (
+    AttemptKey,
+    BatchAttempt,
+    ConcurrentMap,
+    DeliveryOutcome,
+    ResultNotLogged,
+    attempt_key,
+    in_turn,
+)
 from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.retry import next_attempt_at, sqs_delay_until
-from webhooks.domain.sending import OutboundRequest, Sender, SendResult
+from webhooks.domain.sending import OutboundRequest, Sender
 from webhooks.domain.signing import SIGNATURE_HEADER, encode_body, signed_headers
-from webhooks.domain.webhook import Webhook
+from webhooks.domain.webhook import RetryPolicy, Webhook
 
 # The request body is kept for redelivery only while a DynamoDB item (400 KB) can hold it.
 STORED_BODY_LIMIT_BYTES = 256 * 1024
 _RETRIED_TRIGGERS = frozenset({Trigger.EVENT, Trigger.RETRY})
+WebhookKey = tuple[str, str]  # (account_id, webhook_id)
 
 
 class WebhookReader(Protocol):
-    def get(self, account_id: str, webhook_id: str) -> Webhook | None: ...
+    def get_many(self, keys: Iterable[WebhookKey]) -> dict[WebhookKey, Webhook]: ...
 
 
 class AttemptLog(Protocol):
-    def claim(self, record: DeliveryRecord) -> bool: ...
+    def claim(self, record: DeliveryRecord) -> bool:
+        """Write the attempt unless it exists (conditional write): False means it was claimed earlier."""
+        ...
 
-    def complete(self, record: DeliveryRecord) -> None: ...
+    def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
+        """Replace the claims with their results; returns the attempts that could not be written."""
+        ...
 
     def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None: ...
 
@@ -56,15 +72,6 @@ class DeliveryRules:
     retention_days: int
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryOutcome:
-    """`outcome` is the record's status, or `duplicate` (already claimed) or `deferred` (not yet due)."""
-
-    outcome: str
-    record: DeliveryRecord | None = None
-    disabled_webhook: bool = False
-
-
 class Deliverer:
     def __init__(
         self,
@@ -75,6 +82,7 @@ class Deliverer:
         queue: MessageQueue,
         disabler: WebhookDisabler,
         rules: DeliveryRules,
+        concurrent_map: ConcurrentMap = in_turn,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
@@ -84,54 +92,112 @@ class Deliverer:
         self._queue = queue
         self._disabler = disabler
         self._rules = rules
+        self._map = concurrent_map
         self._clock = clock
         self._uniform = uniform
 
-    def deliver(self, message: DeliveryMessage) -> DeliveryOutcome:
+    def deliver_batch(self, messages: Sequence[DeliveryMessage]) -> list[DeliveryOutcome | Exception]:
+        """One outcome per message, in order. An exception fails that message alone: SQS hands it over
+        again, and its claim (if one was written) keeps that from becoming a second POST."""
         now = self._clock()
-        if message.not_before is not None and message.not_before > now:
-            self._queue.send(message, sqs_delay_until(message.not_before, now))
-            return DeliveryOutcome("deferred")
-        body = encode_body(message)
-        pending = self._pending_record(message, body, now)
-        if not self._log.claim(pending):
-            self._resume_scheduled_retry(message)
-            return DeliveryOutcome("duplicate")
-        webhook = self._webhooks.get(message.account_id, message.webhook_id)
-        skip = self._skip_reason(webhook, message)
-        if skip is not None or webhook is None:
-            record = pending.model_copy(
-                update={"status": DeliveryStatus.SKIPPED, "error_kind": skip, "completed_at": self._clock()}
-            )
-            self._log.complete(record)
-            return DeliveryOutcome(record.status.value, record)
-        headers = signed_headers(message, body, webhook.signing_secrets(now), now)
-        result = self._sender.post(
-            OutboundRequest(
-                url=webhook.url,
-                headers=headers,
-                body=body.encode(),
-                connect_timeout_seconds=webhook.connect_timeout_seconds,
-                read_timeout_seconds=webhook.read_timeout_seconds,
-                allow_http=webhook.environment is Environment.DEVELOPMENT and self._rules.allow_http_for_development,
-            )
-        )
-        return self._finish(message, webhook, pending, headers, result)
+        attempts = [BatchAttempt(message) for message in messages]
+        for attempt in attempts:
+            if attempt.message.not_before is not None and attempt.message.not_before > now:
+                attempt.settle(self._defer, attempt.message, now)
+        self._read_webhooks(_open(attempts))
+        self._prepare_claims(_open(attempts), now)
+        list(self._map(self._claim_then_post, _open(attempts)))
+        self._complete(_open(attempts))
+        return [attempt.final() for attempt in attempts]
 
-    def _finish(
-        self,
-        message: DeliveryMessage,
-        webhook: Webhook,
-        pending: DeliveryRecord,
-        headers: dict[str, str],
-        result: SendResult,
-    ) -> DeliveryOutcome:
-        completed_at = self._clock()
-        policy = webhook.retry_policy if message.trigger in _RETRIED_TRIGGERS else None
-        retry_at = (
-            None if result.succeeded else next_attempt_at(policy, message.attempt, result, completed_at, self._uniform)
+    def _defer(self, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
+        assert message.not_before is not None
+        self._queue.send(message, sqs_delay_until(message.not_before, now))
+        return DeliveryOutcome("deferred")
+
+    def _read_webhooks(self, attempts: list[BatchAttempt]) -> None:
+        """Each distinct webhook once per batch, just before the claims (a failed read claims nothing)."""
+        if not attempts:
+            return
+        try:
+            found = self._webhooks.get_many({(a.message.account_id, a.message.webhook_id) for a in attempts})
+        except Exception as error:  # every message of the batch fails with it; SQS retries
+            _fail_all(attempts, error)
+            return
+        for attempt in attempts:
+            attempt.webhook = found.get((attempt.message.account_id, attempt.message.webhook_id))
+
+    def _prepare_claims(self, attempts: list[BatchAttempt], now: datetime) -> None:
+        first: set[AttemptKey] = set()
+        for attempt in attempts:
+            key = (attempt.message.delivery_id, attempt.message.attempt)
+            if key in first:  # the same attempt twice in one batch: the first one sends
+                attempt.result = DeliveryOutcome("duplicate")
+                continue
+            first.add(key)
+            attempt.record = self._claim_record(attempt, now)
+
+    def _claim_record(self, attempt: BatchAttempt, now: datetime) -> DeliveryRecord:
+        """The pending attempt; when the webhook no longer matches, the `skipped` record itself (no POST)."""
+        attempt.body = encode_body(attempt.message)
+        pending = self._pending_record(attempt.message, attempt.body, now)
+        skip = self._skip_reason(attempt.webhook, attempt.message)
+        if skip is None:
+            return pending
+        return pending.model_copy(update={"status": DeliveryStatus.SKIPPED, "error_kind": skip, "completed_at": now})
+
+    def _claim_then_post(self, attempt: BatchAttempt) -> None:
+        """One message, on one of the concurrent workers: its conditional claim, then (when the claim is
+        ours and the webhook still matches) its one POST. A claim that fails sent nothing (SQS retries
+        the message); a crash after the claim leaves it pending (read as unknown)."""
+        try:
+            claim = attempt.claimed_record()
+            if not self._log.claim(claim):
+                attempt.result = self._duplicate(attempt.message)
+            elif claim.status is DeliveryStatus.SKIPPED:
+                attempt.result = DeliveryOutcome(claim.status.value, claim)
+            else:
+                attempt.sent = self._sender.post(self._signed_request(attempt))
+        except Exception as error:  # one message's failure must not take the batch with it
+            attempt.result = error
+
+    def _signed_request(self, attempt: BatchAttempt) -> OutboundRequest:
+        webhook = attempt.claimed_webhook()
+        now = self._clock()
+        attempt.headers = signed_headers(attempt.message, attempt.body, webhook.signing_secrets(now), now)
+        return OutboundRequest(
+            url=webhook.url,
+            headers=attempt.headers,
+            body=attempt.body.encode(),
+            connect_timeout_seconds=webhook.connect_timeout_seconds,
+            read_timeout_seconds=webhook.read_timeout_seconds,
+            allow_http=webhook.environment is Environment.DEVELOPMENT and self._rules.allow_http_for_development,
         )
-        record = pending.model_copy(
+
+    def _complete(self, attempts: list[BatchAttempt]) -> None:
+        if not attempts:
+            return
+        completed_at = self._clock()
+        records = [self._result_record(attempt, completed_at) for attempt in attempts]
+        try:
+            unwritten = self._log.complete_all(records)
+        except Exception as error:  # the claims stay pending: shown as unknown
+            _fail_all(attempts, ResultNotLogged(str(error)))
+            return
+        for attempt, record in zip(attempts, records, strict=True):
+            if attempt_key(record) in unwritten:
+                attempt.result = ResultNotLogged(f"{attempt_key(record)}: not written after retries")
+            else:
+                attempt.settle(self._follow_up, attempt, record, completed_at)
+
+    def _result_record(self, attempt: BatchAttempt, completed_at: datetime) -> DeliveryRecord:
+        result = attempt.send_result()
+        retry_at = (
+            None
+            if result.succeeded
+            else next_attempt_at(self._policy(attempt), attempt.message.attempt, result, completed_at, self._uniform)
+        )
+        return attempt.claimed_record().model_copy(
             update={
                 "status": DeliveryStatus.SUCCEEDED if result.succeeded else DeliveryStatus.FAILED,
                 "completed_at": completed_at,
@@ -141,20 +207,31 @@ class Deliverer:
                 "duration_ms": result.duration_ms,
                 "response_excerpt": result.response_excerpt,
                 "response_truncated": result.response_truncated,
-                "request_headers": {name: value for name, value in headers.items() if name != SIGNATURE_HEADER},
+                "request_headers": {name: value for name, value in attempt.headers.items() if name != SIGNATURE_HEADER},
                 "next_attempt_at": retry_at,
             }
         )
-        self._log.complete(record)
-        # 410 Gone is the receiver saying "stop": part of the opt-in retry policy, like retries themselves.
+
+    def _follow_up(self, attempt: BatchAttempt, record: DeliveryRecord, completed_at: datetime) -> DeliveryOutcome:
+        """After the result is logged: 410 Gone disables the webhook (part of the opt-in retry policy,
+        like retries themselves), and a scheduled retry is queued."""
+        webhook = attempt.claimed_webhook()
         disabled = (
-            result.http_status == 410 and policy is not None and self._disabler.disable_gone(webhook, completed_at)
+            record.http_status == 410
+            and self._policy(attempt) is not None
+            and self._disabler.disable_gone(webhook, completed_at)
         )
-        if retry_at is not None:
-            self._queue.send(_next_attempt(message, retry_at), sqs_delay_until(retry_at, completed_at))
+        if record.next_attempt_at is not None:
+            self._queue.send(
+                _next_attempt(attempt.message, record.next_attempt_at),
+                sqs_delay_until(record.next_attempt_at, completed_at),
+            )
         return DeliveryOutcome(record.status.value, record, disabled)
 
-    def _resume_scheduled_retry(self, message: DeliveryMessage) -> None:
+    def _policy(self, attempt: BatchAttempt) -> RetryPolicy | None:
+        return attempt.claimed_webhook().retry_policy if attempt.message.trigger in _RETRIED_TRIGGERS else None
+
+    def _duplicate(self, message: DeliveryMessage) -> DeliveryOutcome:
         """A duplicate of an attempt whose retry was logged but perhaps never queued (a crash between the
         two): queue it again; the next attempt's own claim keeps that to one POST."""
         earlier = self._log.get(message.delivery_id, message.attempt)
@@ -163,6 +240,7 @@ class Deliverer:
             self._queue.send(
                 _next_attempt(message, earlier.next_attempt_at), sqs_delay_until(earlier.next_attempt_at, now)
             )
+        return DeliveryOutcome("duplicate")
 
     def _skip_reason(self, webhook: Webhook | None, message: DeliveryMessage) -> ErrorKind | None:
         if webhook is None:
@@ -179,20 +257,22 @@ class Deliverer:
         return None
 
     def _pending_record(self, message: DeliveryMessage, body: str, now: datetime) -> DeliveryRecord:
-        return DeliveryRecord(
-            delivery_id=message.delivery_id,
-            attempt=message.attempt,
-            event_id=message.event_id,
-            event=message.event,
-            webhook_id=message.webhook_id,
-            account_id=message.account_id,
-            environment=message.environment.value,
-            trigger=message.trigger,
+        return DeliveryRecord.of_message(
+            message,
             status=DeliveryStatus.PENDING,
-            requested_at=now,
+            at=now,
+            retention=timedelta(days=self._rules.retention_days),
             request_body=body if len(body.encode()) <= STORED_BODY_LIMIT_BYTES else None,
-            expires_at=int((now + timedelta(days=self._rules.retention_days)).timestamp()),
         )
+
+
+def _open(attempts: list[BatchAttempt]) -> list[BatchAttempt]:
+    return [attempt for attempt in attempts if attempt.result is None]
+
+
+def _fail_all(attempts: list[BatchAttempt], error: Exception) -> None:
+    for attempt in attempts:
+        attempt.result = error
 
 
 def _next_attempt(message: DeliveryMessage, due: datetime) -> DeliveryMessage:

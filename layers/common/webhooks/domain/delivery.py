@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from webhooks.domain.messages import Trigger
+from webhooks.domain.messages import DeliveryMessage, Trigger
 
 RESPONSE_EXCERPT_BYTES = 4096
 # The deliver function's timeout (template.yaml): a claim older than this can no longer complete.
@@ -64,3 +65,23 @@ class DeliveryRecord(BaseModel):
     request_body: str | None = None
     expires_at: int = Field(description="Epoch seconds; DynamoDB TTL removes the record after it.")
     next_attempt_at: datetime | None = Field(default=None, description="When the retry policy tries again.")
+
+    @classmethod
+    def of_message(
+        cls, message: DeliveryMessage, *, status: DeliveryStatus, at: datetime, retention: timedelta, **fields: Any
+    ) -> Self:
+        """The log record of one attempt of `message`, kept for `retention` after `at`."""
+        return cls(
+            delivery_id=message.delivery_id,
+            attempt=message.attempt,
+            event_id=message.event_id,
+            event=message.event,
+            webhook_id=message.webhook_id,
+            account_id=message.account_id,
+            environment=message.environment.value,
+            trigger=message.trigger,
+            status=status,
+            requested_at=at,
+            expires_at=int((at + retention).timestamp()),
+            **fields,
+        )

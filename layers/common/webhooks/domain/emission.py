@@ -203,21 +203,14 @@ class Emitter:
 
     def _log_too_large(self, message: DeliveryMessage, size: int, report: EmissionReport) -> bool:
         now = self._clock()
-        record = DeliveryRecord(
-            delivery_id=message.delivery_id,
-            attempt=message.attempt,
-            event_id=message.event_id,
-            event=message.event,
-            webhook_id=message.webhook_id,
-            account_id=message.account_id,
-            environment=message.environment.value,
-            trigger=message.trigger,
+        record = DeliveryRecord.of_message(
+            message,
             status=DeliveryStatus.FAILED,
-            requested_at=now,
+            at=now,
+            retention=self._retention,
             completed_at=now,
             error_kind=ErrorKind.PAYLOAD_TOO_LARGE,
             error_detail=f"the message is {size} bytes; SQS takes at most {SQS_MAX_MESSAGE_BYTES}",
-            expires_at=int((now + self._retention).timestamp()),
         )
         try:
             self._delivery_log.put(record)

@@ -1,0 +1,79 @@
+"""What delivering a batch keeps per message, and what the batch claim reports back.
+
+Each message of a batch is one `BatchAttempt`; a step of the batch either moves it on (webhook read,
+claim, POST, result) or settles it with its outcome or the exception that fails it alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from webhooks.domain.delivery import DeliveryRecord
+from webhooks.domain.messages import DeliveryMessage
+from webhooks.domain.sending import SendResult
+from webhooks.domain.webhook import Webhook
+
+AttemptKey = tuple[str, int]  # (delivery_id, attempt): the delivery log's key
+
+
+def attempt_key(record: DeliveryRecord) -> AttemptKey:
+    return (record.delivery_id, record.attempt)
+
+
+class ConcurrentMap(Protocol):
+    """`ThreadPoolExecutor.map`, or anything that applies a function to each item and keeps the order."""
+
+    def __call__[T, R](self, function: Callable[[T], R], items: Iterable[T], /) -> Iterable[R]: ...
+
+
+def in_turn[T, R](function: Callable[[T], R], items: Iterable[T], /) -> list[R]:
+    return [function(item) for item in items]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """`outcome` is the record's status, or `duplicate` (already claimed) or `deferred` (not yet due)."""
+
+    outcome: str
+    record: DeliveryRecord | None = None
+    disabled_webhook: bool = False
+
+
+class ResultNotLogged(Exception):
+    """The POST was made but its result could not be written: the claim stays `pending` (`unknown`)."""
+
+
+@dataclass(slots=True)
+class BatchAttempt:
+    message: DeliveryMessage
+    result: DeliveryOutcome | Exception | None = None
+    webhook: Webhook | None = None
+    body: str = ""
+    record: DeliveryRecord | None = None  # the claim: pending, or already `skipped`
+    headers: dict[str, str] = field(default_factory=dict)
+    sent: SendResult | None = None
+
+    def settle(self, step: Callable[..., DeliveryOutcome], *arguments: Any) -> None:
+        """The message's last step: its outcome, or the exception that fails this message alone."""
+        try:
+            self.result = step(*arguments)
+        except Exception as error:  # one message's failure must not take the batch with it
+            self.result = error
+
+    def final(self) -> DeliveryOutcome | Exception:
+        assert self.result is not None, "every step settles or moves on each open attempt"
+        return self.result
+
+    def claimed_record(self) -> DeliveryRecord:
+        assert self.record is not None
+        return self.record
+
+    def claimed_webhook(self) -> Webhook:
+        assert self.webhook is not None
+        return self.webhook
+
+    def send_result(self) -> SendResult:
+        assert self.sent is not None
+        return self.sent

@@ -13,6 +13,7 @@ import pytest
 
 from local.sam_template import ROOT, translated_template
 from tests.integration.conftest import MotoAws
+from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import a_delivery_message, a_license, a_webhook
 from tests.support.events import sqs_event
 from tests.support.handlers import LoadedHandler
@@ -97,6 +98,8 @@ def emitted_metrics(
     not_due = {"not_before": datetime.now(UTC) + timedelta(hours=1)}
     deliver(sqs_event(message("ok"), message("failing"), message("unknown"), message("later", **not_due), "{}"))
     deliver(sqs_event(message("ok")))  # the same attempt again: a duplicate
+    DynamoFaults(deliver.module._dynamodb).throttle("PutItem", times=1)
+    deliver(sqs_event(message("first"), message("second")))  # one claim fails: an error, SQS hands it over again
     emitted: set[Metric] = set()
     for line in capsys.readouterr().out.splitlines():
         if '"_aws"' not in line:
@@ -173,7 +176,7 @@ def test_the_dashboard_charts_what_the_functions_emit_and_every_delivery_outcome
     assert not missing, f"the dashboard charts metrics no function emits: {missing}"
     # And every delivery outcome deliver counts has a line
     outcomes = {name for _, name, _ in emitted_metrics if name.startswith("Delivery") and name != "DeliveryDuration"}
-    assert {"DeliverySucceeded", "DeliveryFailed", "DeliverySkipped", "DeliveryDuplicate"} <= outcomes
+    assert {"DeliverySucceeded", "DeliveryFailed", "DeliverySkipped", "DeliveryDuplicate", "DeliveryError"} <= outcomes
     assert outcomes <= {name for _, name, _ in custom}
     # And events are broken down by the dimensions emit gives its Events metric
     (search,) = _searches(dashboard)

@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 COVERAGE_MIN ?= 85
 
-.PHONY: help install tools chromium lint format validate build test test-unit test-integration test-e2e run demo token bench openapi portal-screenshots clean
+.PHONY: help install tools chromium lint format validate build test test-unit test-integration test-e2e run demo token bench openapi docs portal-screenshots clean
 
 help: ## List the entry points
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ openapi: install ## Regenerate docs/openapi.json from the manage routes and mode
 
 portal-screenshots: install ## Refresh docs/portal-*.png from a run of the portal's browser tests
 	PORTAL_SCREENSHOTS_DIR=docs $(VENV)/bin/pytest tests/e2e/test_portal.py --no-cov -q
+
+docs: install ## Regenerate the event examples of docs/receiving-webhooks.md from the code (a test fails on drift)
+	$(PY) -m tools.generate_event_examples
 
 clean: ## Remove build output and caches (keeps the venvs)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov .local

@@ -23,7 +23,7 @@ from tests.e2e.conftest import RunningStack
 pytestmark = pytest.mark.e2e
 
 ACCOUNT = "fuzz"
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 5
 
 schema = schemathesis.openapi.from_path(Path(ROOT / "docs/openapi.json"))
 schema.config.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=True, with_security_parameters=False)

@@ -105,6 +105,10 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
         detail = "the body must be application/json"
         return problem(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", detail, instance())
 
+    def undecodable_body(_: UnicodeDecodeError) -> Response[str]:
+        # The only bytes manage decodes are the request body's (API Gateway base64-encodes non-UTF-8 bodies).
+        return problem(HTTPStatus.BAD_REQUEST, "malformed-json", "the body is not UTF-8 JSON", instance())
+
     def no_route(_: NotFoundError) -> Response[str]:
         return problem(HTTPStatus.NOT_FOUND, "not-found", "no such route", instance())
 
@@ -116,6 +120,7 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
         errors.DomainError: domain_error,
         RequestValidationError: invalid_request,
         RequestUnsupportedContentType: unsupported_media_type,
+        UnicodeDecodeError: undecodable_body,
         NotFoundError: no_route,
         Exception: unexpected,
     }

@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 COVERAGE_MIN ?= 85
 
-.PHONY: help install tools chromium lint format validate build test test-unit test-integration test-e2e run demo token bench openapi docs portal-screenshots clean
+.PHONY: help install tools chromium lint format validate build test test-unit test-integration test-e2e run demo token bench load openapi docs portal-screenshots clean
 
 help: ## List the entry points
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -79,8 +79,12 @@ demo: install ## Start the local stack, deliver every event to a verifying recei
 token: install ## Print a bearer token for the local stack: make token ACCOUNT=acme ROLE=admin|reader
 	@$(PY) -m local.token --account "$(or $(ACCOUNT),acme)" --role "$(or $(ROLE),admin)"
 
-bench: install ## Run every benchmark (each prints ratio= last)
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: install ## Run every benchmark (each prints ratio= last) and write BENCHMARKS.md (with the last load run)
+	$(PY) -m bench.report
+
+N ?= 10000
+load: install ## N license writes x 3 webhooks through the local stack, every POST counted: make load N=10000
+	$(PY) -m bench.load --n $(N)
 
 openapi: install ## Regenerate docs/openapi.json from the manage routes and models (a test fails on drift)
 	$(PY) -m tools.generate_openapi

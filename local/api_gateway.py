@@ -37,6 +37,15 @@ def _claim_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _is_utf8(body: bytes) -> bool:
+    """A body that is not UTF-8 reaches the function base64-encoded, as API Gateway passes binary bodies."""
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def http_api_event(
     method: str,
     target: str,
@@ -60,7 +69,7 @@ def http_api_event(
     for name, value in parse_qsl(url.query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
     content_type = merged.get("content-type", "")
-    is_text = not body or content_type.startswith(_TEXT_TYPES)
+    is_text = not body or (content_type.startswith(_TEXT_TYPES) and _is_utf8(body))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": ROUTE_KEY,

@@ -15,7 +15,7 @@ from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.api import delivery_routes, webhook_routes
 from webhooks.api.docs import register_docs
-from webhooks.api.problems import register_problem_handlers
+from webhooks.api.problems import only_json_bodies, register_problem_handlers
 from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
 from webhooks.domain.cursor import CursorCodec
@@ -69,7 +69,7 @@ def list_events() -> EventCatalogue:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return app.resolve(only_json_bodies(event), context)
 
 
 handler = instrument(_handle, tracing_enabled=settings.tracing_enabled)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 
 import pytest
 
 from tests.integration.conftest import MotoAws
 from tests.support.builders import a_webhook_request
+from tests.support.events import http_api_event
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN, OTHER_ADMIN, READER, ManageApi
 
@@ -57,6 +59,37 @@ def test_invalid_input_is_a_problem_with_field_errors_and_stores_nothing(api: Ma
         assert set(answer.body) >= {"type", "title", "status", "detail", "instance"}
     assert api("GET", "/webhooks").body["items"] == []
     assert aws.session.client("dynamodb").scan(TableName=aws.deployed.tables["AuditTable"])["Count"] == 0  # last call
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "multipart/form-data", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"],
+)
+def test_a_body_that_is_not_json_is_415_and_stores_nothing(api: ManageApi, content_type: str) -> None:
+    # Given a body sent as another media type (found by the API fuzzer: a multipart type without a boundary was a 500)
+    # When it is posted
+    answer = api("POST", "/webhooks", body=a_webhook_request(), headers={"content-type": content_type})
+    # Then it is refused as a problem, and nothing is stored
+    assert (answer.status, answer.problem_type) == (415, "unsupported-media-type")
+    assert api("GET", "/webhooks").body["items"] == []
+
+
+def test_a_body_that_is_not_utf8_is_a_malformed_body_problem(handler_for: Callable[..., LoadedHandler]) -> None:
+    # Given a JSON-typed body that is not UTF-8 (API Gateway hands it over base64-encoded; found by the fuzzer)
+    manage = handler_for("ManageFunction")
+    event = http_api_event("POST", "/webhooks", claims=ADMIN)
+    event |= {"body": base64.b64encode(b"\xba\xff{").decode(), "isBase64Encoded": True}
+    # When it is posted
+    response = manage(event)
+    # Then it is a 400 problem, not an error
+    assert (response["statusCode"], response["headers"]["Content-Type"]) == (400, "application/problem+json")
+    assert json.loads(response["body"])["type"].endswith(":malformed-json")
+
+
+def test_a_reader_learns_that_it_may_not_write_before_the_media_type(api: ManageApi) -> None:
+    answer = api("POST", "/webhooks", caller=READER, body=a_webhook_request(), headers={"content-type": "text/plain"})
+
+    assert (answer.status, answer.problem_type) == (403, "forbidden")
 
 
 def test_a_patch_changes_only_the_fields_given_and_raises_the_version(api: ManageApi) -> None:

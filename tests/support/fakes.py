@@ -172,3 +172,32 @@ class FlakySqs:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
+
+
+_WRITES = ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items")
+
+
+class FailingTableWrites:
+    """A real DynamoDB client whose writes to one table fail while `failing()` is true: with the throttling
+    error DynamoDB gives once botocore's retries are spent, or with `crash` (the process dying there)."""
+
+    def __init__(self, client: Any, table: str, failing: Callable[[], bool], crash: BaseException | None = None):
+        self._client = client
+        self._table = table
+        self._failing = failing
+        self._crash = crash
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if name not in _WRITES:
+            return method
+
+        def write(**kwargs: Any) -> Any:
+            if self._table in str(kwargs) and self._failing():
+                if self._crash is not None:
+                    raise self._crash
+                error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded"}}
+                raise ClientError(error, name)  # type: ignore[arg-type]
+            return method(**kwargs)
+
+        return write

@@ -92,3 +92,10 @@ def test_a_result_without_status_code_is_a_200_json_body():
     status, headers, body = http_response({"items": []})
 
     assert (status, headers, json.loads(body)) == (200, [("content-type", "application/json")], {"items": []})
+
+
+def test_a_text_typed_body_that_is_not_utf8_is_base64_encoded_as_api_gateway_does():
+    event = http_api_event("POST", "/webhooks", [("content-type", "application/json")], b"\xba{", {})
+
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\xba{"

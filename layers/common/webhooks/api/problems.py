@@ -9,13 +9,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from webhooks.api.auth import authorize
 from webhooks.domain import errors
 from webhooks.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
+_JSON = "application/json"
+_UNSUPPORTED = "application/x-unsupported"
 
 # Most specific first: QuotaExceeded is a Conflict with its own type.
 _PROBLEMS: tuple[tuple[type[errors.DomainError], HTTPStatus, str], ...] = (
@@ -59,6 +64,16 @@ def _field_error(error: dict[str, Any]) -> dict[str, Any]:
     return {"field": str(path[0]) if path else source, "in": source, "message": error["msg"]}
 
 
+def only_json_bodies(event: dict[str, Any]) -> dict[str, Any]:
+    """Request bodies are JSON only: mark any other media type unsupported (answered 415), so Powertools
+    does not try to parse forms (a multipart type without a boundary would otherwise fail as a 500)."""
+    headers = event.get("headers") or {}
+    content_type = str(headers.get("content-type", "")).strip()
+    if not content_type or content_type.lower().startswith(_JSON):
+        return event
+    return event | {"headers": headers | {"content-type": _UNSUPPORTED}}
+
+
 def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
     def instance() -> str:
         return str(app.current_event.path)
@@ -82,6 +97,18 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
             HTTPStatus.UNPROCESSABLE_ENTITY, "invalid-input", "the request is not valid", instance(), errors=details
         )
 
+    def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
+        try:
+            authorize(app.current_event)
+        except errors.DomainError as denied:
+            return domain_error(denied)
+        detail = "the body must be application/json"
+        return problem(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", detail, instance())
+
+    def undecodable_body(_: UnicodeDecodeError) -> Response[str]:
+        # The only bytes manage decodes are the request body's (API Gateway base64-encodes non-UTF-8 bodies).
+        return problem(HTTPStatus.BAD_REQUEST, "malformed-json", "the body is not UTF-8 JSON", instance())
+
     def no_route(_: NotFoundError) -> Response[str]:
         return problem(HTTPStatus.NOT_FOUND, "not-found", "no such route", instance())
 
@@ -92,6 +119,8 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
     handlers: dict[type[Exception], Callable[[Any], Response[str]]] = {
         errors.DomainError: domain_error,
         RequestValidationError: invalid_request,
+        RequestUnsupportedContentType: unsupported_media_type,
+        UnicodeDecodeError: undecodable_body,
         NotFoundError: no_route,
         Exception: unexpected,
     }

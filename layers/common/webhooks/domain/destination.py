@@ -63,9 +63,23 @@ def parse_destination(url: str, *, allow_http: bool) -> Destination:
         raise UnsafeDestination(ErrorKind.INVALID_URL, "HTTPS is required")
     if parts.username is not None or parts.password is not None:
         raise UnsafeDestination(ErrorKind.INVALID_URL, "credentials in the URL are not allowed")
-    host = parts.hostname.rstrip(".")
+    try:
+        host = ascii_host(parts.hostname)
+    except ValueError as error:
+        raise UnsafeDestination(ErrorKind.INVALID_URL, "the host is not a valid name") from error
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Destination(scheme, host, port or (443 if scheme == "https" else 80), target, ip_literal(host))
+
+
+def ascii_host(host: str) -> str:
+    """The host as a resolver sees it: IDNA-encoded (NFKC folds full-width digits, ideographic full stops
+    and look-alike letters into ASCII), lower case, without a trailing dot. ValueError if it is invalid."""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as error:
+            raise ValueError(f"not a valid host name: {error}") from error
+    return host.lower().rstrip(".")
 
 
 def ip_literal(host: str) -> IPAddress | None:

@@ -2,7 +2,8 @@
 
 Create and update refuse what is unsafe on its face: other schemes, userinfo, IP literals of
 non-global addresses in any spelling (decimal, octal, hex, short, IPv6, IPv4-mapped, NAT64, 6to4,
-Teredo) and names that are local by definition. Names are resolved and vetted again at send time.
+Teredo, full-width Unicode digits) and names that are local by definition (hosts are IDNA-folded
+first). Names are resolved and vetted again at send time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from webhooks.catalogue import Environment
+from webhooks.domain.destination import ascii_host
 from webhooks.domain.errors import InvalidInput
 
 MAX_URL_LENGTH = 2048
@@ -52,7 +54,10 @@ class UrlPolicy:
             return "must be an absolute https URL"
         if "@" in parts.netloc:
             return "must not contain a user name or password"
-        host = (parts.hostname or "").rstrip(".")
+        try:
+            host = ascii_host(parts.hostname or "")
+        except ValueError:
+            return "has a host that is not a valid name"
         if not host:
             return "has no host"
         address = ip_literal(host)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.config import Config
 from pydantic import ValidationError
 
+from webhooks.adapters.aws_clients import lazy_client
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
@@ -34,7 +35,8 @@ deliverer = Deliverer(
     sender=UrllibSender(
         SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency
     ),
-    queue=SqsDeliveryQueue(boto3.client("sqs", config=_aws), settings.delivery_queue_url),
+    # Only retries and deferrals enqueue: the SQS client is built on first use, not in every cold start.
+    queue=SqsDeliveryQueue(lazy_client("sqs"), settings.delivery_queue_url),
     disabler=DynamoWebhookSystemWrites(_dynamodb, settings.webhooks_table, settings.audit_table),
     rules=DeliveryRules(
         permitted_environments=settings.permitted_environments,

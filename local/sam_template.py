@@ -197,3 +197,25 @@ def function_environment(cfn: dict[str, Any], function: str, deployed: DeployedD
 
 def function_logical_ids(cfn: dict[str, Any]) -> list[str]:
     return sorted(name for name, resource in cfn["Resources"].items() if resource["Type"] == "AWS::Lambda::Function")
+
+
+def offline_environment(function: str) -> dict[str, str]:
+    """The environment the template gives `function`, with stand-in names for its tables and queues.
+
+    For importing a handler where nothing is deployed (benchmarks, document generators).
+    """
+    cfn = translated_template()
+    by_type = {
+        kind: [name for name, resource in cfn["Resources"].items() if resource["Type"] == kind]
+        for kind in DATA_PLANE_TYPES
+    }
+    stand_in = DeployedDataPlane(
+        region="us-east-1",
+        account_id="123456789012",
+        tables={name: name.lower() for name in by_type["AWS::DynamoDB::Table"]},
+        queues={
+            name: f"https://sqs.us-east-1.amazonaws.com/123456789012/{name.lower()}"
+            for name in by_type["AWS::SQS::Queue"]
+        },
+    )
+    return function_environment(cfn, function, stand_in)

@@ -12,22 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from local.sam_template import offline_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
-PLACEHOLDER_SETTINGS = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "DEPLOYMENT_ENVIRONMENT": "openapi",
-    "TRACING_ENABLED": "false",
-    "WEBHOOKS_TABLE": "webhooks",
-    "DELIVERIES_TABLE": "deliveries",
-    "AUDIT_TABLE": "audit",
-    "DELIVERY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/delivery",
-    "PERMITTED_ENVIRONMENTS": "production,staging,development",
-    "PERMITTED_EVENTS": "*",
-    "DELIVERY_LOG_RETENTION_DAYS": "30",
-    "WEBHOOK_QUOTA_PER_ACCOUNT": "100",
-    "ALLOW_HTTP_FOR_DEVELOPMENT": "false",
-}
 
 
 def openapi_document(app: Any) -> str:
@@ -38,7 +26,7 @@ def openapi_document(app: Any) -> str:
 
 
 def main() -> int:
-    for name, value in PLACEHOLDER_SETTINGS.items():
+    for name, value in offline_environment("ManageFunction").items():
         os.environ.setdefault(name, value)
     manage = importlib.import_module("functions.manage.app")
     DOCUMENT.write_text(openapi_document(manage.app), encoding="utf-8")

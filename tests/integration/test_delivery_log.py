@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from tests.integration.conftest import MotoAws
@@ -34,16 +35,58 @@ def _store(aws: MotoAws) -> DynamoWebhookStore:
     return DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"])
 
 
-def test_an_attempt_can_be_claimed_once(aws: MotoAws) -> None:
+def test_an_attempt_can_be_claimed_once_and_a_later_claim_is_told_who_holds_it(aws: MotoAws) -> None:
     log = _log(aws)
     pending = a_delivery_record(status=DeliveryStatus.PENDING, http_status=None)
-    assert log.claim(pending)
-    assert not log.claim(pending)
-    assert log.complete_all([pending.model_copy(update={"status": DeliveryStatus.SUCCEEDED})]) == set()
-    assert not log.claim(pending)
-    stored = log.get(pending.delivery_id, 1)
-    assert stored is not None
-    assert stored.status is DeliveryStatus.SUCCEEDED
+    # Given an attempt claimed once
+    assert log.claim(pending).token is not None
+    # When it is claimed again, before and after its result is written
+    again = log.claim(pending)
+    succeeded = pending.model_copy(update={"status": DeliveryStatus.SUCCEEDED, "http_status": 200})
+    assert log.complete_all([succeeded]) == set()
+    after_result = log.claim(pending)
+    # Then neither claims it, and each is given the record that holds it, read in the same call
+    assert (again.token, again.earlier) == (None, pending)
+    assert (after_result.token, after_result.earlier) == (None, succeeded)
+    assert log.get(pending.delivery_id, 1) == succeeded
+
+
+def test_a_claim_whose_answer_is_lost_and_sent_again_by_botocore_is_still_ours(aws: MotoAws) -> None:
+    # Given the claim's first answer is lost on the way back, so botocore sends the same request again
+    client = aws.session.client("dynamodb")
+    lost = DynamoFaults(client).lose_answer("PutItem", times=1)
+    log = DynamoDeliveryLog(client, aws.deployed.tables["DeliveriesTable"])
+    pending = a_delivery_record(status=DeliveryStatus.PENDING, http_status=None)
+    # When the attempt is claimed
+    claim = log.claim(pending)
+    # Then the write went through twice and the second found this call's own claim, not somebody else's
+    assert lost == [200]
+    assert claim.token is not None
+    # And another call still cannot claim it
+    assert _log(aws).claim(pending).token is None
+
+
+def test_the_stored_item_keeps_what_dynamodb_works_with_apart_and_the_attempt_whole(aws: MotoAws) -> None:
+    # Given a completed attempt with headers, a response and a retry time
+    record = a_delivery_record(
+        request_headers={"webhook-id": "msg_1", "content-type": "application/json"},
+        response_excerpt="ok",
+        next_attempt_at=NOW + timedelta(minutes=1),
+    )
+    _log(aws).complete_all([record])
+    # When the item is read raw
+    item = aws.session.client("dynamodb").get_item(
+        TableName=aws.deployed.tables["DeliveriesTable"],
+        Key={"delivery_id": {"S": record.delivery_id}, "attempt": {"N": "1"}},
+    )["Item"]
+    # Then keys, index keys, filters and the TTL are attributes, the rest one JSON document
+    assert set(item) == {
+        "delivery_id", "attempt", "webhook_ref", "account_id", "event_id", "event", "status", "requested_at",
+        "expires_at", "detail",
+    }  # fmt: skip
+    assert json.loads(item["detail"]["S"])["request_headers"] == record.request_headers
+    # And it reads back as the same record
+    assert _log(aws).get(record.delivery_id, 1) == record
 
 
 def test_a_webhooks_deliveries_page_newest_first_with_filters_and_cursors(aws: MotoAws) -> None:

@@ -11,7 +11,9 @@ from tests.integration.conftest import MotoAws
 from tests.support.builders import a_license, a_webhook
 from tests.support.handlers import LoadedHandler
 from tests.support.streams import Platform
+from webhooks.adapters.delivery_item import item_to_record
 from webhooks.catalogue import Environment
+from webhooks.domain.delivery import DeliveryStatus, ErrorKind
 from webhooks.domain.ids import delivery_id, event_id
 
 
@@ -189,10 +191,10 @@ def test_a_message_too_large_for_sqs_becomes_a_failed_delivery_record(
     assert [body["payload"]["id"] for body in platform.received()] == ["lic_small"]
     items = platform.dynamodb.scan(TableName=aws.deployed.tables["DeliveriesTable"])["Items"]
     assert len(items) == 1
-    assert items[0]["status"] == {"S": "failed"}
-    assert items[0]["error_kind"] == {"S": "payload_too_large"}
-    assert items[0]["webhook_id"] == {"S": a_webhook().webhook_id}
-    assert int(items[0]["expires_at"]["N"]) > 0
+    record = item_to_record(items[0])
+    assert (record.status, record.error_kind) == (DeliveryStatus.FAILED, ErrorKind.PAYLOAD_TOO_LARGE)
+    assert record.webhook_id == a_webhook().webhook_id
+    assert record.expires_at > 0
 
 
 def test_with_the_optional_cache_an_accounts_webhooks_are_read_once_across_invocations(

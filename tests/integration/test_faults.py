@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import MotoAws
+from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import a_delivery_message, a_webhook
 from tests.support.events import sqs_event
 from tests.support.fakes import FailingTableWrites
@@ -122,6 +123,31 @@ def test_a_10_mb_answer_is_a_success_logged_with_a_truncated_excerpt(
     assert record.response_excerpt is not None
     assert len(record.response_excerpt.encode()) <= 4096
     assert receiver.paths() == ["/huge"]
+
+
+def test_a_claim_whose_answer_is_lost_is_sent_again_by_the_sdk_and_the_message_is_posted_once(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guarantee: a claim the table wrote but whose answer never came back is still this delivery's claim
+    when the SDK sends it again, so the message is posted (once) rather than taken for a duplicate."""
+    real_client = boto3.client
+    lost_answers: list[list[int]] = []  # per DynamoDB client the handler builds
+
+    def client(service: str, *args: Any, **kwargs: Any) -> Any:
+        made = real_client(service, *args, **kwargs)  # type: ignore[call-overload]
+        if service == "dynamodb":
+            lost_answers.append(DynamoFaults(made).lose_answer("PutItem", times=1))
+        return made
+
+    monkeypatch.setattr(boto3, "client", client)
+    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    webhook = _webhook(aws, receiver, "/ok")
+
+    assert deliver(sqs_event(_body(webhook))) == NO_FAILURES
+
+    assert [answers for answers in lost_answers if answers] == [[200]]  # the claim's first answer was lost
+    assert receiver.paths() == ["/ok"]
+    assert _record(aws, f"msg_{webhook.webhook_id}").status is DeliveryStatus.SUCCEEDED
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from tests.integration.conftest import MotoAws
 from tests.support.builders import NOW, a_delivery_record
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN, OTHER_ADMIN, READER, ManageApi
-from webhooks.adapters.delivery_log import record_to_item
+from webhooks.adapters.delivery_item import record_to_item
 from webhooks.domain.delivery import DeliveryStatus, ErrorKind
 from webhooks.domain.messages import DeliveryMessage, Trigger
 

@@ -9,9 +9,11 @@ import pytest
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, a_webhook
-from webhooks.adapters.delivery_log import DynamoDeliveryLog, item_to_record, webhook_ref
+from webhooks.adapters.delivery_item import item_to_record
+from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.keys import webhook_ref
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, WebhooksNotRead
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.messages import Trigger

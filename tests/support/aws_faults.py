@@ -67,3 +67,18 @@ class DynamoFaults:
         self.client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", hold_back)
         self.client.meta.events.register(f"before-call.dynamodb.{operation}", short_circuit)
         self.client.meta.events.register(f"after-call.dynamodb.{operation}", report_unprocessed)
+
+    def lose_answer(self, operation: str, times: int) -> list[int]:
+        """The next `times` calls of `operation` reach the table, but their answer is lost on the way back
+        (a dropped connection), so botocore sends the same request again. Returns the HTTP statuses of
+        the answers lost, for the test to see that the fault happened."""
+        lost: list[int] = []
+
+        def resend(response: Any, **_: Any) -> int | None:
+            if len(lost) == times or response is None:
+                return None
+            lost.append(response[0].status_code)
+            return 0  # botocore's retry handler: sleep 0 s, then send the same request again
+
+        self.client.meta.events.register(f"needs-retry.dynamodb.{operation}", resend)
+        return lost

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from webhooks.domain.delivery import DeliveryRecord
-from webhooks.domain.delivery_batch import AttemptKey, attempt_key
+from webhooks.domain.delivery_batch import AttemptKey, Claim, attempt_key
 from webhooks.domain.messages import DeliveryMessage
 from webhooks.domain.sending import OutboundRequest, SendResult
 from webhooks.domain.webhook import Webhook
@@ -62,14 +62,14 @@ class InMemoryDeliveryLog:
     throttled_claims: set[AttemptKey] = field(default_factory=set)
     unwritable_results: set[AttemptKey] = field(default_factory=set)
 
-    def claim(self, record: DeliveryRecord) -> bool:
+    def claim(self, record: DeliveryRecord) -> Claim:
         key = attempt_key(record)
         if key in self.throttled_claims:
             raise ThrottledError(f"claim of {key} throttled")
         if key in self.records:
-            return False
+            return Claim(token=None, earlier=self.records[key])
         self.records[key] = record
-        return True
+        return Claim(token=f"claim-{len(self.records)}")
 
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         for record in records:

@@ -36,9 +36,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
     "DeliverFunction": {
         "WebhooksTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}),
         "AuditTable": frozenset({"dynamodb:PutItem"}),
-        "DeliveriesTable": frozenset(
-            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}
-        ),
+        "DeliveriesTable": frozenset({"dynamodb:PutItem", "dynamodb:BatchWriteItem"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
     },
 }

@@ -1,46 +1,30 @@
 """The delivery log in DynamoDB: one item per attempt, keyed (delivery_id, attempt).
 
 `webhook_ref` (account#webhook) and `requested_at` feed the by-webhook index, so an account's
-queries can never reach another account's records; `event_id` feeds the by-event index.
+queries can never reach another account's records; `event_id` feeds the by-event index. The item's
+layout is `delivery_item.DeliveryItem`.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from itertools import batched
 from typing import Any
 
+from webhooks.adapters.delivery_item import item_to_record, record_to_item, sortable_time
 from webhooks.adapters.dynamo_batches import BATCH_WRITE_ITEMS, ROUNDS, Sleep, wait_before_round
-from webhooks.adapters.dynamo_codec import from_item, to_item
 from webhooks.adapters.keys import webhook_ref
 from webhooks.domain.delivery import DeliveryRecord
-from webhooks.domain.delivery_batch import AttemptKey
+from webhooks.domain.delivery_batch import AttemptKey, Claim
 from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
 
-_UNCLAIMED = "attribute_not_exists(delivery_id)"
+# Unclaimed, or claimed by this very call: botocore retrying a put whose answer was lost must not find
+# its own claim and take it for somebody else's.
+_CLAIMABLE = "attribute_not_exists(delivery_id) OR #claim = :claim"
 # Query rounds one page may take when a filter discards most items; then the page ends early.
 _MAX_QUERY_ROUNDS = 10
-
-__all__ = ["DynamoDeliveryLog", "item_to_record", "record_to_item", "webhook_ref"]
-
-
-def sortable_time(moment: datetime) -> str:
-    """Index sort keys compare as text: always UTC, always microseconds."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def record_to_item(record: DeliveryRecord) -> dict[str, Any]:
-    document = record.model_dump(mode="json") | {
-        "webhook_ref": webhook_ref(record.account_id, record.webhook_id),
-        "requested_at": sortable_time(record.requested_at),
-    }
-    return to_item(document)
-
-
-def item_to_record(item: dict[str, Any]) -> DeliveryRecord:
-    return DeliveryRecord.model_validate(from_item(item))
 
 
 def _item_key(item: dict[str, Any]) -> AttemptKey:
@@ -57,13 +41,23 @@ class DynamoDeliveryLog:
         """Write a record that needs no claim (for example payload_too_large at emit time)."""
         self._client.put_item(TableName=self._table, Item=record_to_item(record))
 
-    def claim(self, record: DeliveryRecord) -> bool:
-        """Write the pending attempt unless it exists: False means another message already claimed it."""
+    def claim(self, record: DeliveryRecord) -> Claim:
+        """Write the pending attempt unless it exists. When it does, the answer carries the record that
+        holds it (read in the same call), and nothing is written."""
+        token = uuid.uuid4().hex
         try:
-            self._client.put_item(TableName=self._table, Item=record_to_item(record), ConditionExpression=_UNCLAIMED)
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+            self._client.put_item(
+                TableName=self._table,
+                Item=record_to_item(record, claim=token),
+                ConditionExpression=_CLAIMABLE,
+                ExpressionAttributeNames={"#claim": "claim"},
+                ExpressionAttributeValues={":claim": {"S": token}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as taken:
+            earlier = taken.response.get("Item")
+            return Claim(token=None, earlier=item_to_record(earlier) if earlier else None)
+        return Claim(token=token)
 
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         """Replace the claimed attempts with their outcomes (BatchWriteItem, unprocessed items retried

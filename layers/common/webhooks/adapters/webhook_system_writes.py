@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from webhooks.adapters.audit_log import audit_to_item
-from webhooks.adapters.delivery_log import sortable_time
+from webhooks.adapters.delivery_item import sortable_time
 from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange
 from webhooks.domain.webhook import Webhook
 

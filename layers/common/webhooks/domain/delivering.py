@@ -20,6 +20,7 @@ from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.delivery_batch import (
     AttemptKey,
     BatchAttempt,
+    Claim,
     ConcurrentMap,
     DeliveryOutcome,
     ResultNotLogged,
@@ -43,15 +44,13 @@ class WebhookReader(Protocol):
 
 
 class AttemptLog(Protocol):
-    def claim(self, record: DeliveryRecord) -> bool:
-        """Write the attempt unless it exists (conditional write): False means it was claimed earlier."""
+    def claim(self, record: DeliveryRecord) -> Claim:
+        """Write the attempt unless it exists (conditional write); if it exists, say who holds it."""
         ...
 
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         """Replace the claims with their results; returns the attempts that could not be written."""
         ...
-
-    def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None: ...
 
 
 class MessageQueue(Protocol):
@@ -152,8 +151,9 @@ class Deliverer:
         the message); a crash after the claim leaves it pending (read as unknown)."""
         try:
             claim = attempt.claimed_record()
-            if not self._log.claim(claim):
-                attempt.result = self._duplicate(attempt.message)
+            answer = self._log.claim(claim)
+            if answer.token is None:
+                attempt.result = self._duplicate(attempt.message, answer.earlier)
             elif claim.status is DeliveryStatus.SKIPPED:
                 attempt.result = DeliveryOutcome(claim.status.value, claim)
             else:
@@ -231,10 +231,9 @@ class Deliverer:
     def _policy(self, attempt: BatchAttempt) -> RetryPolicy | None:
         return attempt.claimed_webhook().retry_policy if attempt.message.trigger in _RETRIED_TRIGGERS else None
 
-    def _duplicate(self, message: DeliveryMessage) -> DeliveryOutcome:
+    def _duplicate(self, message: DeliveryMessage, earlier: DeliveryRecord | None) -> DeliveryOutcome:
         """A duplicate of an attempt whose retry was logged but perhaps never queued (a crash between the
         two): queue it again; the next attempt's own claim keeps that to one POST."""
-        earlier = self._log.get(message.delivery_id, message.attempt)
         if earlier is not None and earlier.next_attempt_at is not None:
             now = self._clock()
             self._queue.send(

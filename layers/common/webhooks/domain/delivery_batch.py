@@ -41,6 +41,15 @@ class DeliveryOutcome:
     disabled_webhook: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The answer to a claim: `token` when this call claimed the attempt; otherwise None, with the
+    record that already holds it (None only if it was removed since)."""
+
+    token: str | None
+    earlier: DeliveryRecord | None = None
+
+
 class ResultNotLogged(Exception):
     """The POST was made but its result could not be written: the claim stays `pending` (`unknown`)."""
 

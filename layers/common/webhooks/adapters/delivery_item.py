@@ -1,0 +1,134 @@
+"""The delivery log's stored item, mapped explicitly to and from the domain's DeliveryRecord.
+
+What DynamoDB works with is an attribute of its own: the key (delivery_id, attempt), the index keys
+(webhook_ref, requested_at, event_id), what queries filter on (account_id, status, event), the TTL
+(expires_at) and the claim token. The rest of the attempt (what was sent, what came back) is one JSON
+attribute, `detail`: nothing queries inside it, and one attribute instead of thirteen keeps every
+write smaller (attribute names count toward an item's size and write units) and cheaper to encode.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webhooks.adapters.keys import webhook_ref
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.messages import Trigger
+
+
+def sortable_time(moment: datetime) -> str:
+    """Index sort keys compare as text: always UTC, always microseconds."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class AttemptDetail(BaseModel):
+    """The attempt as the delivery log shows it; read and written whole."""
+
+    model_config = ConfigDict(frozen=True)
+
+    webhook_id: str
+    environment: str
+    trigger: Trigger
+    completed_at: datetime | None = None
+    http_status: int | None = None
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
+    duration_ms: int | None = None
+    response_excerpt: str | None = None
+    response_truncated: bool = False
+    request_headers: dict[str, str] = Field(default_factory=dict)
+    request_body: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+_DETAIL_FIELDS = set(AttemptDetail.model_fields)
+
+
+class DeliveryItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    delivery_id: str
+    attempt: int
+    webhook_ref: str
+    account_id: str
+    event_id: str
+    event: str
+    status: DeliveryStatus
+    requested_at: str
+    expires_at: int
+    detail: AttemptDetail
+    claim: str | None = Field(default=None, description="The token of the call that claimed a pending attempt.")
+
+    @classmethod
+    def from_record(cls, record: DeliveryRecord, claim: str | None = None) -> DeliveryItem:
+        return cls(
+            delivery_id=record.delivery_id,
+            attempt=record.attempt,
+            webhook_ref=webhook_ref(record.account_id, record.webhook_id),
+            account_id=record.account_id,
+            event_id=record.event_id,
+            event=record.event,
+            status=record.status,
+            requested_at=sortable_time(record.requested_at),
+            expires_at=record.expires_at,
+            detail=AttemptDetail.model_validate(record.model_dump(include=_DETAIL_FIELDS)),
+            claim=claim,
+        )
+
+    def to_record(self) -> DeliveryRecord:
+        return DeliveryRecord(
+            delivery_id=self.delivery_id,
+            attempt=self.attempt,
+            event_id=self.event_id,
+            event=self.event,
+            account_id=self.account_id,
+            status=self.status,
+            requested_at=datetime.fromisoformat(self.requested_at),
+            expires_at=self.expires_at,
+            **self.detail.model_dump(),
+        )
+
+    def to_dynamo(self) -> dict[str, Any]:
+        """The item in DynamoDB's attribute-value form."""
+        item: dict[str, Any] = {
+            "delivery_id": {"S": self.delivery_id},
+            "attempt": {"N": str(self.attempt)},
+            "webhook_ref": {"S": self.webhook_ref},
+            "account_id": {"S": self.account_id},
+            "event_id": {"S": self.event_id},
+            "event": {"S": self.event},
+            "status": {"S": self.status.value},
+            "requested_at": {"S": self.requested_at},
+            "expires_at": {"N": str(self.expires_at)},
+            "detail": {"S": self.detail.model_dump_json(exclude_defaults=True)},
+        }
+        if self.claim is not None:
+            item["claim"] = {"S": self.claim}
+        return item
+
+    @classmethod
+    def from_dynamo(cls, item: dict[str, Any]) -> DeliveryItem:
+        return cls(
+            delivery_id=item["delivery_id"]["S"],
+            attempt=int(item["attempt"]["N"]),
+            webhook_ref=item["webhook_ref"]["S"],
+            account_id=item["account_id"]["S"],
+            event_id=item["event_id"]["S"],
+            event=item["event"]["S"],
+            status=DeliveryStatus(item["status"]["S"]),
+            requested_at=item["requested_at"]["S"],
+            expires_at=int(item["expires_at"]["N"]),
+            detail=AttemptDetail.model_validate_json(item["detail"]["S"]),
+            claim=item["claim"]["S"] if "claim" in item else None,
+        )
+
+
+def record_to_item(record: DeliveryRecord, claim: str | None = None) -> dict[str, Any]:
+    return DeliveryItem.from_record(record, claim).to_dynamo()
+
+
+def item_to_record(item: dict[str, Any]) -> DeliveryRecord:
+    return DeliveryItem.from_dynamo(item).to_record()

@@ -22,7 +22,8 @@ def main() -> None:
         for index in range(ENDPOINTS):
             stack.add_webhook(f"slow-{index}", PATH)
         stack.add_webhook("warm", "/ok")
-        stack.deliver([message_for("warm", 0)])  # a warm container: clients and pools exist
+        # a warm container: clients exist, and a full batch has started every worker thread
+        stack.deliver([message_for("warm", index) for index in range(ENDPOINTS)])
         started = time.perf_counter()
         urllib3.PoolManager().request("POST", stack.receiver.url(PATH), body=b"{}")
         one_request = time.perf_counter() - started

@@ -60,14 +60,15 @@ def main() -> None:
         stack.add_webhook("bench", "/ok")
         raw = RawLoop(stack)
         messages = [message_for("bench", index) for index in range(MESSAGES)]
-        # warm both, as a warm Lambda container is: clients, pools, connections
-        raw.run(range(-1, 0))
-        stack.deliver([message_for("bench", -1)])
+        # warm both with a full batch, as a warm Lambda container is: clients, every worker thread and
+        # keep-alive connection of the pool
+        raw.run(range(-BATCH, 0))
+        stack.deliver([message_for("bench", index) for index in range(-BATCH, 0)])
         raw_seconds = deliver_seconds = 0.0
         for start in range(0, MESSAGES, BATCH):
             raw_seconds += raw.run(range(start, start + BATCH))
             deliver_seconds += deliver(stack, messages[start : start + BATCH])
-        assert len(stack.receiver.paths()) == 2 * (MESSAGES + 1)
+        assert len(stack.receiver.paths()) == 2 * (MESSAGES + BATCH)
     raw_rate, deliver_rate = MESSAGES / raw_seconds, MESSAGES / deliver_seconds
     print(f"raw keep-alive POST + put_item: {raw_rate:.0f} msgs/s; deliver handler: {deliver_rate:.0f} msgs/s")
     print(f"target >= {TARGET}")

@@ -20,9 +20,7 @@ from webhooks.domain.delivery import DeliveryRecord
 from webhooks.domain.delivery_batch import AttemptKey, Claim
 from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
 
-# Unclaimed, or claimed by this very call: botocore retrying a put whose answer was lost must not find
-# its own claim and take it for somebody else's.
-_CLAIMABLE = "attribute_not_exists(delivery_id) OR #claim = :claim"
+_UNCLAIMED = "attribute_not_exists(delivery_id)"
 # Query rounds one page may take when a filter discards most items; then the page ends early.
 _MAX_QUERY_ROUNDS = 10
 
@@ -43,20 +41,25 @@ class DynamoDeliveryLog:
 
     def claim(self, record: DeliveryRecord) -> Claim:
         """Write the pending attempt unless it exists. When it does, the answer carries the record that
-        holds it (read in the same call), and nothing is written."""
+        holds it (read in the same call), and nothing is written.
+
+        Each call writes a fresh token with its claim: when the SDK sends the put again because its first
+        answer was lost, the refusal shows this call's own token, and the claim is ours after all."""
         token = uuid.uuid4().hex
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=record_to_item(record, claim=token),
-                ConditionExpression=_CLAIMABLE,
-                ExpressionAttributeNames={"#claim": "claim"},
-                ExpressionAttributeValues={":claim": {"S": token}},
+                ConditionExpression=_UNCLAIMED,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self._client.exceptions.ConditionalCheckFailedException as taken:
-            earlier = taken.response.get("Item")
-            return Claim(token=None, earlier=item_to_record(earlier) if earlier else None)
+        except self._client.exceptions.ConditionalCheckFailedException as refused:
+            holder = refused.response.get("Item")
+            if holder is None:
+                return Claim(token=None)
+            if holder.get("claim") == {"S": token}:
+                return Claim(token=token)
+            return Claim(token=None, earlier=item_to_record(holder))
         return Claim(token=token)
 
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:

@@ -15,7 +15,7 @@ import urllib3
 
 from bench.deliver_stack import DeliverStack, deliver_stack, message_for
 
-MESSAGES = 200
+MESSAGES = 500
 BATCH = 10
 TARGET = 0.7
 

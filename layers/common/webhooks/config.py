@@ -37,7 +37,8 @@ CommaSeparated = BeforeValidator(_comma_separated)
 
 
 class _FromEnvironment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Each function reads one of these models; defer_build keeps the others' validators unbuilt in its cold start.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:

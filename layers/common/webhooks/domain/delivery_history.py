@@ -39,7 +39,8 @@ class DeliveryFilters:
 class LogPosition(BaseModel):
     """Where a page ended: the last record's keys."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use: only listing pages need it, and emit and deliver import this module too.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     requested_at: str
     delivery_id: str
@@ -138,7 +139,7 @@ class DeliveryQueries:
 
 
 class _Cursor(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     scope: str
     position: LogPosition

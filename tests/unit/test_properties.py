@@ -1,4 +1,5 @@
-"""Properties that hold for any input (hypothesis): event derivation (DESIGN.md section 3) and signing (section 4)."""
+"""Properties that hold for any input (hypothesis): event derivation (DESIGN.md section 3), signing (section 4),
+and the queue body SQS must accept."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.support.builders import SECRET, a_delivery_message, a_stream_change
 from webhooks.catalogue import EVENT_NAMES, Entity, Environment
 from webhooks.domain.derivation import DerivedEvent, derive
 from webhooks.domain.ids import event_id
+from webhooks.domain.messages import DeliveryMessage
 from webhooks.domain.signing import signed_headers
 
 STATUSES = ["active", "inactive", "suspended", "expired", "revoked", "pending", "failed", "", None]
@@ -136,3 +138,23 @@ def test_a_signature_does_not_verify_under_another_id_or_timestamp(
     later = str(int(headers["webhook-timestamp"]) + 1)
     with pytest.raises(WebhookVerificationError):
         verifier.verify(body.encode(), headers | {"webhook-timestamp": later}, json_parse=False)
+
+
+def _sqs_accepts(character: str) -> bool:
+    """SQS's message-body character set: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF."""
+    code = ord(character)
+    return code in {0x9, 0xA, 0xD} or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000
+
+
+# Every character a platform record's text can carry, with the ones SQS refuses drawn often.
+RECORD_TEXT = st.text(st.sampled_from("\ufffe\uffff\x00\x1f\ud7ff\ue000") | st.characters(codec="utf-8"), max_size=30)
+
+
+@given(RECORD_TEXT, st.dictionaries(RECORD_TEXT, RECORD_TEXT, max_size=3))
+def test_any_record_text_becomes_a_queue_body_sqs_accepts_that_reads_back_as_the_same_message(
+    note: str, fields: dict[str, str]
+) -> None:
+    message = a_delivery_message(payload={"note": note, **fields})
+    body = message.queue_body()
+    assert all(_sqs_accepts(character) for character in body)
+    assert DeliveryMessage.model_validate_json(body) == message

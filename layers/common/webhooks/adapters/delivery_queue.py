@@ -46,12 +46,12 @@ class SqsDeliveryQueue:
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None:
         """One message (a retry, a redelivery, a test event); delay up to SQS's 900 seconds."""
         self._client.send_message(
-            QueueUrl=self._queue_url, MessageBody=message.model_dump_json(), DelaySeconds=delay_seconds
+            QueueUrl=self._queue_url, MessageBody=message.queue_body(), DelaySeconds=delay_seconds
         )
 
     def send_batch(self, messages: Sequence[DeliveryMessage]) -> list[int]:
         """Enqueue every message; return the positions of those SQS did not take, in order."""
-        groups = list(pack([message.model_dump_json() for message in messages]))
+        groups = list(pack([message.queue_body() for message in messages]))
         if len(groups) <= 1:
             results = [self._send_group(group) for group in groups]
         else:

@@ -128,7 +128,7 @@ class Emitter:
             )
             for webhook in receivers:
                 message = _message(event, webhook)
-                size = len(message.model_dump_json().encode())
+                size = len(message.queue_body().encode())
                 if size <= SQS_MAX_MESSAGE_BYTES:
                     messages.append(message)
                     origins.append(position)

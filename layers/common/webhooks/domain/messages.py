@@ -16,6 +16,10 @@ from webhooks.catalogue import Environment
 
 # SQS's limit for one message (body plus attributes).
 SQS_MAX_MESSAGE_BYTES = 1_048_576
+# SQS refuses a body holding U+FFFE or U+FFFF (its character set stops at U+FFFD below U+10000), and a
+# platform record may hold them. In the JSON body they can only stand inside strings, where their
+# escapes mean the same, so they are sent escaped.
+_REFUSED_BY_SQS = str.maketrans({"\ufffe": "\\ufffe", "\uffff": "\\uffff"})
 
 
 class Trigger(StrEnum):
@@ -41,6 +45,10 @@ class DeliveryMessage(BaseModel):
     trigger: Trigger = Trigger.EVENT
     # When a retry is due; a wait longer than SQS's 15-minute delay is chained (see domain/retry.py).
     not_before: datetime | None = None
+
+    def queue_body(self) -> str:
+        """The message as the delivery queue's body: its JSON, in characters SQS accepts."""
+        return self.model_dump_json().translate(_REFUSED_BY_SQS)
 
     def body(self) -> dict[str, Any]:
         """The JSON body the receiver gets (DESIGN.md section 4): the guide's three fields first."""

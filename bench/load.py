@@ -22,14 +22,13 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from local.jwt_keys import issue_token, load_or_create_key
+from local.loopback_endpoint import LoopbackEndpoint
 from local.stack_process import StackProcess, free_port
-from local.state import LOOPBACK, StackInfo, state_dir
+from local.state import StackInfo, state_dir
 from webhooks.domain.principal import Role
 
 WEBHOOKS_PER_ACCOUNT = 3
@@ -48,24 +47,20 @@ class Receipt:
     received_at: float
 
 
-class LoadReceiver:
+class LoadReceiver(LoopbackEndpoint):
     """A loopback endpoint that records every POST and answers 204 at once."""
 
     def __init__(self) -> None:
+        super().__init__(name="load-receiver")
         self._lock = threading.Lock()
         self._receipts: list[Receipt] = []
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), _handler_class(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="load-receiver", daemon=True)
 
-    def url(self, path: str) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}{path}"
-
-    def record(self, path: str, headers: dict[str, str], body: bytes) -> None:
+    def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
         payload = json.loads(body)
         receipt = Receipt(headers.get("webhook-id", ""), path, str(payload["payload"]["id"]), time.time())
         with self._lock:
             self._receipts.append(receipt)
+        return 204
 
     @property
     def receipts(self) -> list[Receipt]:
@@ -75,33 +70,6 @@ class LoadReceiver:
     def count(self) -> int:
         with self._lock:
             return len(self._receipts)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _handler_class(receiver: LoadReceiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            receiver.record(self.path, {name.lower(): value for name, value in self.headers.items()}, body)
-            self.send_response(204)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the report counts the requests."""
-
-    return Handler
 
 
 @dataclass(frozen=True)

@@ -141,13 +141,13 @@ def _delivery_items_from_table(info: StackInfo, webhook_id: str) -> list[dict[st
 
 def run_demo(info: StackInfo, receiver: Receiver) -> bool:
     token = issue_token(load_or_create_key(state_dir()), ACCOUNT, Role.ADMIN)
-    subscription = {"name": "demo receiver", "url": receiver.url, "environment": ENVIRONMENT, "events": ["*"]}
+    subscription = {"name": "demo receiver", "url": receiver.endpoint, "environment": ENVIRONMENT, "events": ["*"]}
     status, webhook = api_request(info.api_url, "POST", "/webhooks", token, subscription)
     if status != 201 or not isinstance(webhook, dict) or "secret" not in webhook:
         print(f"error: POST /webhooks answered {status}: {webhook if status >= 400 else '(no secret)'}")
         return False
     receiver.add_secret(webhook["secret"])
-    print(f"Webhook {webhook['webhook_id']} created for {receiver.url} (account {ACCOUNT}, {ENVIRONMENT}, all events)")
+    print(f"Webhook {webhook['webhook_id']} created for {receiver.endpoint} ({ACCOUNT}, {ENVIRONMENT}, all events)")
     writes = demo_writes(ACCOUNT, ENVIRONMENT)
     expected = expected_events(writes)
     started = time.monotonic()

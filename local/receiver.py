@@ -13,13 +13,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from standardwebhooks import Webhook
 
-from local.state import LOOPBACK
+from local.loopback_endpoint import LoopbackEndpoint
 
 
 @dataclass(frozen=True)
@@ -47,20 +45,21 @@ def verifying_secrets(secrets: list[str], body: bytes, headers: dict[str, str]) 
     return tuple(verified)
 
 
-class Receiver:
+class Receiver(LoopbackEndpoint):
     def __init__(self, port: int = 0, path: str = "/webhooks") -> None:
+        super().__init__(port, name="receiver")
         self.path = path
         self.respond_with = 200
         self._secrets: list[str] = []
         self._deliveries: list[ReceivedDelivery] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((LOOPBACK, port), _handler_class(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True)
 
     @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}{self.path}"
+    def endpoint(self) -> str:
+        return self.url(self.path)
+
+    def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        return self.record(body, headers) if path == self.path else 404
 
     def add_secret(self, secret: str) -> None:
         with self._lock:
@@ -99,31 +98,3 @@ class Receiver:
         with self._lock:
             self._deliveries.append(delivery)
         return self.respond_with
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _handler_class(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status = receiver.record(body, headers) if self.path == receiver.path else 404
-            self.send_response(status)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the demo prints its own table."""
-
-    return Handler

@@ -92,7 +92,7 @@ class Tenant:
 
     def subscribe(self, receiver: Receiver, environment: str = "development", events: list[str] | None = None) -> str:
         """POST /webhooks for the receiver; the receiver learns the secret shown once. Returns the webhook id."""
-        subscription = {"name": "e2e", "url": receiver.url, "environment": environment, "events": events or ["*"]}
+        subscription = {"name": "e2e", "url": receiver.endpoint, "environment": environment, "events": events or ["*"]}
         status, webhook = self.call("POST", "/webhooks", subscription)
         assert status == 201, webhook
         receiver.add_secret(webhook["secret"])

@@ -39,8 +39,8 @@ def test_a_signed_delivery_is_recorded_verified_and_an_unsigned_one_is_not():
     with Receiver() as receiver:
         receiver.add_secret(SECRET)
 
-        assert post(receiver.url, body, signed(body, "msg_1")) == 200
-        assert post(receiver.url, body, {"webhook-id": "msg_2"}) == 200
+        assert post(receiver.endpoint, body, signed(body, "msg_1")) == 200
+        assert post(receiver.endpoint, body, {"webhook-id": "msg_2"}) == 200
 
         first, second = receiver.deliveries
     assert (first.event, first.webhook_id, first.verified) == ("license.created", "msg_1", True)
@@ -54,7 +54,7 @@ def test_the_receiver_answers_what_it_is_told_and_only_on_its_path():
         receiver.add_secret(SECRET)
         receiver.respond_with = 503
 
-        assert post(receiver.url, body, signed(body, "msg_1")) == 503
-        assert post(receiver.url.replace("/webhooks", "/elsewhere"), body, signed(body, "msg_2")) == 404
+        assert post(receiver.endpoint, body, signed(body, "msg_1")) == 503
+        assert post(receiver.endpoint.replace("/webhooks", "/elsewhere"), body, signed(body, "msg_2")) == 404
         assert receiver.wait_until(lambda got: len(got) == 1, timeout_seconds=1)
         assert receiver.counts() == {"license.deleted": 1}

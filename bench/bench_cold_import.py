@@ -23,6 +23,12 @@ TARGETS = {
 }
 CREDENTIALS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 BASELINE = "import boto3\nboto3.client('dynamodb')"
+# What every handler needs at import on top of the limit, and nothing of ours: pydantic with one model,
+# Powertools' Logger and Metrics. Printed for reference: how much of the target the stack itself takes.
+STACK_FLOOR = BASELINE + (
+    "\nfrom pydantic import BaseModel\nclass Settings(BaseModel):\n    table: str\nSettings(table='t')"
+    "\nfrom aws_lambda_powertools import Logger, Metrics\nLogger()\nMetrics(namespace='bench')"
+)
 
 
 def _seconds(code: str, variables: dict[str, str]) -> float:
@@ -43,6 +49,13 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "layers/common")]  # run as a script, like the other benchmarks
     from local.sam_template import offline_environment
 
+    variables = offline_environment("DeliverFunction")
+    limit = median_seconds(BASELINE, variables)
+    floor = median_seconds(STACK_FLOOR, variables)
+    print(
+        f"stack floor (boto3 + client, pydantic + one model, Powertools Logger + Metrics): {floor * 1000:.0f} ms "
+        f"vs boto3+client {limit * 1000:.0f} ms ratio={floor / limit:.2f}"
+    )
     worst = 0.0
     for module, (function, target) in TARGETS.items():
         # The handler gets the environment the template gives its function; the limit the same.

@@ -25,6 +25,7 @@ RATIO = re.compile(r"^ratio=([0-9.]+)\s*$")
 COLD_IMPORT = re.compile(
     r"^(functions\.\w+\.app): (\d+) ms vs boto3\+client (\d+) ms ratio=([0-9.]+) \(target <= ([0-9.]+)\)"
 )
+STACK_FLOOR = re.compile(r"^stack floor \((.+)\): (\d+) ms vs boto3\+client (\d+) ms ratio=([0-9.]+)")
 Compare = Callable[[float, float], bool]
 
 
@@ -120,6 +121,14 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
             module, handler_ms, limit_ms, ratio, target = found.groups()
             met = "yes" if float(ratio) <= float(target) else "**no**"
             lines.append(f"| `{module}` | {handler_ms} ms | {limit_ms} ms | {ratio} | <= {target} | {met} |")
+    floors = [found for item in runs for line in item.output if (found := STACK_FLOOR.match(line))]
+    for found in floors:
+        imports, floor_ms, limit_ms, ratio = found.groups()
+        lines += [
+            "",
+            f"For reference, a process importing only {imports} measures {floor_ms} ms against {limit_ms} ms: "
+            f"ratio {ratio}, before any code of ours.",
+        ]
     lines += ["", "## End to end through the local stack (`make load`)", ""]
     if load is None:
         lines.append("No load run yet: `make load` (N = 10,000 by default) writes the figures this section shows.")

@@ -27,7 +27,8 @@ def sortable_time(moment: datetime) -> str:
 class AttemptDetail(BaseModel):
     """The attempt as the delivery log shows it; read and written whole."""
 
-    model_config = ConfigDict(frozen=True)
+    # Built on first use: emit imports the delivery log but writes to it only for an oversized message.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     webhook_id: str
     environment: str
@@ -48,7 +49,7 @@ _DETAIL_FIELDS = set(AttemptDetail.model_fields)
 
 
 class DeliveryItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     delivery_id: str
     attempt: int

@@ -14,13 +14,10 @@ import contextlib
 import importlib
 import io
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,37 +37,6 @@ class _Context:
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:webhooks-emit-bench"
     aws_request_id = "bench"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    port = _free_port()
-    executable = Path(sys.executable).with_name("moto_server")
-    # The emulator lets the bench purge the queue between runs (AWS allows one purge a minute).
-    environment = os.environ | {"MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}
-    process = subprocess.Popen(  # noqa: S603 - the venv's own moto_server, on loopback
-        [str(executable), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=environment,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - loopback
-                break
-            time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _environment(endpoint: str) -> None:
@@ -142,7 +108,10 @@ def _queue_depth(sqs: Any, queue_url: str) -> int:
 
 
 def main() -> None:
-    with moto_server() as endpoint:
+    from bench.emulator import moto_server
+
+    # The emulator lets the bench purge the queue between runs (AWS allows one purge a minute).
+    with moto_server(os.environ | {"MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}) as endpoint:
         _environment(endpoint)
         import boto3
 

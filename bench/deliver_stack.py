@@ -1,4 +1,4 @@
-"""What the deliver benchmarks share: moto_server on a free loopback port with the template's data
+"""What the deliver benchmarks share: the emulator on a free loopback port with the template's data
 plane, a loopback receiver, and the deliver handler imported against them."""
 
 from __future__ import annotations
@@ -7,19 +7,14 @@ import contextlib
 import importlib
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 
+from bench.emulator import moto_server
 from local.data_plane import deploy_data_plane
 from local.sam_template import DeployedDataPlane, function_environment, translated_template
 from tests.support.builders import a_delivery_message, a_webhook
@@ -29,8 +24,6 @@ from tests.support.receivers import Receiver, running_receiver
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.catalogue import Environment
-
-VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass
@@ -55,33 +48,6 @@ def message_for(webhook_id: str, index: int) -> str:
     return a_delivery_message(
         delivery_id=f"msg_{webhook_id}_{index}", webhook_id=webhook_id, environment=Environment.DEVELOPMENT
     ).model_dump_json()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - the venv's own moto_server on loopback
-        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310 - loopback
-                break
-            time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @contextmanager

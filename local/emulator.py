@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from local.state import LOOPBACK
@@ -34,10 +35,12 @@ def require_free_port(port: int, variable: str, purpose: str) -> None:
 
 
 class MotoServer:
-    def __init__(self, port: int, log_path: Path) -> None:
+    def __init__(self, port: int, log_path: Path, environ: Mapping[str, str] | None = None) -> None:
+        """`environ`: the emulator's environment (default: this process's), e.g. moto's own switches."""
         self.port = port
         self.endpoint = f"http://{LOOPBACK}:{port}"
         self._log_path = log_path
+        self._environ = environ
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_seconds: float = 30.0) -> None:
@@ -48,6 +51,7 @@ class MotoServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                env=self._environ,
                 # Out of the terminal's process group: Ctrl-C reaches the stack, which stops the emulator
                 # after the pollers (instead of the emulator dying under them mid-start or mid-poll).
                 start_new_session=True,

@@ -18,9 +18,10 @@ from pydantic import SecretStr
 from local.demo_records import demo_writes
 from webhooks.catalogue import CATALOGUE, TEST_EVENT, Entity, Environment
 from webhooks.domain.derivation import ChangeKind, StreamChange, derive
+from webhooks.domain.emission import message_for
 from webhooks.domain.ids import delivery_id
 from webhooks.domain.manual_delivery import ManualDeliveries
-from webhooks.domain.messages import DeliveryMessage, Trigger
+from webhooks.domain.messages import DeliveryMessage
 from webhooks.domain.principal import Principal, Role
 from webhooks.domain.signing import encode_body, signed_headers
 from webhooks.domain.webhook import SigningSecret, Webhook
@@ -68,21 +69,7 @@ def _derived_messages() -> dict[str, DeliveryMessage]:
         derived = derive(change, TABLE_ENTITIES[write.table])
         assert isinstance(derived, list), f"the demo's write {number} is unroutable: {derived}"
         for event in derived:
-            messages.setdefault(
-                event.event,
-                DeliveryMessage(
-                    delivery_id=delivery_id(event.event_id, WEBHOOK_ID),
-                    event_id=event.event_id,
-                    event=event.event,
-                    webhook_id=WEBHOOK_ID,
-                    account_id=event.account_id,
-                    environment=event.environment,
-                    occurred_at=event.occurred_at,
-                    payload=event.payload,
-                    previous_attributes=event.previous_attributes,
-                    trigger=Trigger.EVENT,
-                ),
-            )
+            messages.setdefault(event.event, message_for(event, WEBHOOK_ID))
     return messages
 
 

@@ -127,7 +127,7 @@ class Emitter:
                 },
             )
             for webhook in receivers:
-                message = _message(event, webhook)
+                message = message_for(event, webhook.webhook_id)
                 size = len(message.queue_body().encode())
                 if size <= SQS_MAX_MESSAGE_BYTES:
                     messages.append(message)
@@ -242,12 +242,13 @@ def _earliest(first: int | None, second: int | None) -> int | None:
     return min(candidates) if candidates else None
 
 
-def _message(event: DerivedEvent, webhook: Webhook) -> DeliveryMessage:
+def message_for(event: DerivedEvent, webhook_id: str) -> DeliveryMessage:
+    """The queue message that delivers `event` to one webhook (its first attempt)."""
     return DeliveryMessage(
-        delivery_id=delivery_id(event.event_id, webhook.webhook_id),
+        delivery_id=delivery_id(event.event_id, webhook_id),
         event_id=event.event_id,
         event=event.event,
-        webhook_id=webhook.webhook_id,
+        webhook_id=webhook_id,
         account_id=event.account_id,
         environment=event.environment,
         occurred_at=event.occurred_at,

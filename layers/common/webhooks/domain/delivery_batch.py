@@ -44,7 +44,7 @@ class DeliveryOutcome:
 @dataclass(frozen=True, slots=True)
 class Claim:
     """The answer to a claim: `token` when this call claimed the attempt; otherwise None, with the
-    record that already holds it (None only if it was removed since)."""
+    record that already holds it (as the refusal returned it; None if the store returned none)."""
 
     token: str | None
     earlier: DeliveryRecord | None = None

@@ -23,11 +23,13 @@ from local.receiver import ReceivedDelivery, Receiver
 from local.stack_process import StackFailed, StackProcess
 from local.state import StackInfo, state_dir
 from webhooks.catalogue import CATALOGUE
+from webhooks.domain.delivery import DeliveryStatus
 from webhooks.domain.principal import Role
 
 ACCOUNT = "acme"
 ENVIRONMENT = "development"
 WAIT_SECONDS = 60.0
+SETTLE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,16 @@ def delivery_log_statuses(info: StackInfo, token: str, webhook_id: str) -> dict[
     return {delivery_id: status for delivery_id, (_, status) in latest.items()}
 
 
+def settled_log_statuses(info: StackInfo, token: str, webhook_id: str) -> dict[str, str]:
+    """The log's statuses once no attempt is pending: an answer is logged just after the receiver has it."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    statuses = delivery_log_statuses(info, token, webhook_id)
+    while DeliveryStatus.PENDING in statuses.values() and time.monotonic() < deadline:
+        time.sleep(0.2)
+        statuses = delivery_log_statuses(info, token, webhook_id)
+    return statuses
+
+
 def _delivery_items_from_table(info: StackInfo, webhook_id: str) -> list[dict[str, Any]]:
     from boto3.dynamodb.types import TypeDeserializer
 
@@ -157,7 +169,7 @@ def run_demo(info: StackInfo, receiver: Receiver) -> bool:
     elapsed = time.monotonic() - started
     time.sleep(1.0)  # a duplicate would arrive right after the originals
     deliveries = receiver.deliveries
-    rows = event_rows(expected, deliveries, delivery_log_statuses(info, token, webhook["webhook_id"]))
+    rows = event_rows(expected, deliveries, settled_log_statuses(info, token, webhook["webhook_id"]))
     print()
     print(render_table(rows))
     print()

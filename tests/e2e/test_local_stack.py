@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import uuid
 from typing import Any
 
 import pytest
 
-from local.demo import delivery_log_statuses
+from local.demo import delivery_log_statuses, settled_log_statuses
 from local.jwt_keys import load_or_create_key, token_claims
 from local.sam_template import ROOT
 from tests.e2e.conftest import RunningStack
@@ -145,6 +146,27 @@ def test_the_demo_reads_the_latest_delivery_log_status_of_each_delivery(local_st
     statuses = delivery_log_statuses(local_stack.info, local_stack.token("acme"), webhook_id)
 
     assert statuses == {first.delivery_id: "succeeded", "msg_other": "skipped"}
+
+
+def test_the_demo_waits_for_a_pending_attempt_to_be_answered_before_reading_the_log(local_stack: RunningStack):
+    # Given an attempt that is claimed (pending) and is answered a moment later
+    webhook_id = str(uuid.uuid4())
+    claimed = a_delivery_record(webhook_id, status=DeliveryStatus.PENDING)
+    answered = claimed.model_copy(update={"status": DeliveryStatus.SUCCEEDED})
+    dynamodb = local_stack.info.client("dynamodb")
+    table = local_stack.info.tables["deliveries"]
+    dynamodb.put_item(TableName=table, Item=record_to_item(claimed))
+    answer = threading.Timer(0.5, lambda: dynamodb.put_item(TableName=table, Item=record_to_item(answered)))
+    answer.start()
+
+    # When the demo reads the log's statuses
+    try:
+        statuses = settled_log_statuses(local_stack.info, local_stack.token("acme"), webhook_id)
+    finally:
+        answer.join()
+
+    # Then it reports the answer, not the claim
+    assert statuses == {claimed.delivery_id: "succeeded"}
 
 
 def a_delivery_record(webhook_id: str, **overrides: Any) -> DeliveryRecord:

@@ -52,7 +52,8 @@ def _run_guide_example(tmp_path: Path, secret: str, requests: list[dict[str, Any
         timeout=30,
         check=True,
     )
-    return json.loads(finished.stdout)
+    outcomes: list[str] = json.loads(finished.stdout)
+    return outcomes
 
 
 def _request(secrets: list[str], signed_at: datetime | None = None) -> dict[str, Any]:

@@ -3,6 +3,7 @@ import { api, ApiProblem, session, tokenClaims } from "./api.js";
 import { config } from "./config.js";
 import { detailScreen, logScreen } from "./deliveries.js";
 import { clearBanner, h, replace, showBanner, showProblem } from "./dom.js";
+import { historyScreen } from "./history.js";
 import { formScreen } from "./webhook_form.js";
 import { listScreen } from "./webhooks.js";
 
@@ -82,6 +83,7 @@ async function route() {
     if (root !== "webhooks" && root !== undefined) return navigate("#/webhooks");
     if (id === "new") return await formScreen(view, await events(), null, navigate);
     if (id && section === "edit") return await formScreen(view, await events(), id, navigate);
+    if (id && section === "history") return await historyScreen(view, id);
     if (id && section === "deliveries" && deliveryId) return await detailScreen(view, id, deliveryId);
     if (id && section === "deliveries") return await logScreen(view, await events(), id, query, navigate);
     return await listScreen(view);

@@ -116,6 +116,42 @@ function buildForm(catalogue, webhook) {
   return form;
 }
 
+// "This webhook changed since you opened it": a 412 on an If-Match write.
+function showConflict() {
+  showBanner("error", "This webhook changed since you opened it. ", h("button", { type: "button", class: "link", onclick: () => window.location.reload() }, "Reload it"), " and make your change again.");
+}
+
+/** Asks before deleting; the DELETE names the version the admin saw, so a concurrent change is not lost. */
+function deleteDialog(webhook, etag, navigate) {
+  const dialog = h("dialog", { class: "confirm" });
+  const close = () => { dialog.close(); dialog.remove(); };
+  const remove = async () => {
+    try {
+      await api("DELETE", path("webhooks", webhook.webhook_id), { ifMatch: etag });
+      close();
+      showBanner("info", `${webhook.name} is deleted.`);
+      navigate("#/webhooks", { keepBanner: true });
+    } catch (error) {
+      close();
+      if (error.status === 412) showConflict();
+      else showProblem(error);
+    }
+  };
+  replace(
+    dialog,
+    h("h2", {}, "Delete ", webhook.name, "?"),
+    h("p", {}, "It stops receiving events at once and cannot be restored. Its delivery log is kept until it expires."),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "danger", onclick: remove }, "Delete webhook"),
+      h("button", { type: "button", onclick: close }, "Cancel"),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 export async function formScreen(view, catalogue, webhookId, navigate) {
   const editing = Boolean(webhookId);
   let webhook = null;
@@ -123,7 +159,8 @@ export async function formScreen(view, catalogue, webhookId, navigate) {
   if (editing) ({ data: webhook, etag } = await api("GET", path("webhooks", webhookId)));
   const form = buildForm(catalogue, webhook);
   const submit = h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Create webhook");
-  form.append(h("div", { class: "actions" }, submit, h("a", { class: "button", href: "#/webhooks" }, "Cancel")));
+  const remove = editing ? h("button", { type: "button", class: "danger push-right", onclick: () => deleteDialog(webhook, etag, navigate) }, "Delete…") : null;
+  form.append(h("div", { class: "actions" }, submit, h("a", { class: "button", href: "#/webhooks" }, "Cancel"), remove));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
@@ -141,11 +178,8 @@ export async function formScreen(view, catalogue, webhookId, navigate) {
       clearBanner();
       replace(view, secretPanel(`${data.name} is created`, data.secret, () => navigate("#/webhooks")));
     } catch (error) {
-      if (error.status === 412) {
-        showBanner("error", "This webhook changed since you opened it. ", h("button", { type: "button", class: "link", onclick: () => window.location.reload() }, "Reload it"), " and make your change again.");
-      } else {
-        showProblem(error, form);
-      }
+      if (error.status === 412) showConflict();
+      else showProblem(error, form);
     } finally {
       submit.disabled = false;
     }

@@ -1,4 +1,5 @@
-// The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret.
+// The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret, links to
+// edit (and delete), the delivery log and the change history.
 import { api, path } from "./api.js";
 import { clearBanner, h, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
 
@@ -119,6 +120,7 @@ function row(webhook, { reload, showSecret }) {
       { class: "row-actions" },
       h("a", { href: `#/webhooks/${id}/edit` }, "Edit"),
       h("a", { href: `#/webhooks/${id}/deliveries` }, "Deliveries"),
+      h("a", { href: `#/webhooks/${id}/history` }, "History"),
       h("button", { type: "button", onclick: () => setEnabled(webhook, !webhook.enabled, reload) }, toggle),
       h("button", { type: "button", onclick: () => sendTest(webhook) }, "Send test"),
       h("button", { type: "button", onclick: () => rotateDialog(webhook, (secret) => showSecret(webhook, secret)) }, "Rotate secret"),

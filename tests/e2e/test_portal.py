@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from local.jwt_keys import token_claims
 from tests.e2e.conftest import RunningStack
 from tests.support.local_stack import wait_for
 from tests.support.portal import Portal, chromium
 from tests.support.receivers import Receiver, running_receiver
+from webhooks.domain.principal import Role
 
 pytestmark = pytest.mark.e2e
 
@@ -208,6 +210,64 @@ def test_an_edit_sends_the_etag_and_a_stale_edit_is_refused(portal: Portal, rece
 
     expect(portal.banner()).to_contain_text("changed since you opened it")
     assert webhook_state(local_stack, account, webhook["webhook_id"])["name"] == "Elsewhere"
+
+
+def test_an_admin_deletes_a_webhook_only_after_confirming(portal: Portal, receiver: Receiver, local_stack, account):
+    webhook = registered(local_stack, account, receiver.url("/ok"), name="Old CRM")
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")
+
+    portal.page.get_by_role("button", name="Delete…").click()
+    expect(portal.page.locator("dialog.confirm")).to_contain_text("Delete Old CRM?")
+    portal.page.locator("dialog.confirm").get_by_role("button", name="Cancel").click()
+    assert webhook_state(local_stack, account, webhook["webhook_id"])["name"] == "Old CRM"
+
+    portal.page.get_by_role("button", name="Delete…").click()
+    portal.page.locator("dialog.confirm").get_by_role("button", name="Delete webhook").click()
+
+    expect(portal.banner()).to_contain_text("Old CRM is deleted.")
+    expect(portal.row(webhook["webhook_id"])).to_have_count(0)
+    status, _, _ = local_stack.request("GET", f"/webhooks/{webhook['webhook_id']}", token=local_stack.token(account))
+    assert status == 404
+
+
+def test_a_delete_based_on_a_stale_view_is_refused(portal: Portal, receiver: Receiver, local_stack, account):
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")
+    expect(portal.page.locator("#field-name")).to_have_value("Billing sync")
+    local_stack.request(
+        "PATCH", f"/webhooks/{webhook['webhook_id']}", token=local_stack.token(account), body={"name": "Elsewhere"}
+    )
+
+    portal.page.get_by_role("button", name="Delete…").click()
+    portal.page.locator("dialog.confirm").get_by_role("button", name="Delete webhook").click()
+
+    expect(portal.banner()).to_contain_text("changed since you opened it")
+    assert webhook_state(local_stack, account, webhook["webhook_id"])["name"] == "Elsewhere"
+
+
+def test_the_history_shows_who_changed_what_newest_first(portal: Portal, receiver: Receiver, local_stack, account):
+    webhook = registered(local_stack, account, receiver.url("/ok"), name="Billing sync")
+    webhook_path = f"/webhooks/{webhook['webhook_id']}"
+    token = local_stack.token(account)
+    local_stack.request("PATCH", webhook_path, token=token, body={"name": "Seat sync"})
+    local_stack.request("PATCH", webhook_path, token=token, body={"enabled": False})
+    _, _, rotated = local_stack.request("POST", f"{webhook_path}/secret/rotate", token=token, body={})
+    portal.open("#/webhooks").page.reload()
+
+    portal.row(webhook["webhook_id"]).get_by_role("link", name="History").click()
+
+    rows = portal.page.locator("table.history tbody tr")
+    expect(rows).to_have_count(4)
+    actions = [rows.nth(index).get_attribute("data-action") for index in range(4)]
+    assert actions == ["secret_rotated", "disabled", "updated", "created"]
+    renamed = rows.nth(2).locator("li[data-field='name']")
+    expect(renamed.locator(".before")).to_have_text("Billing sync")
+    expect(renamed.locator(".after")).to_have_text("Seat sync")
+    expect(rows.nth(1).locator("li[data-field='enabled']")).to_contain_text("true → false")
+    expect(rows.first).to_contain_text(str(token_claims(account, Role.ADMIN)["sub"]))
+    portal.screenshot("history")
+    secrets_shown = [secret in portal.page.content() for secret in (webhook["secret"], rotated["secret"])]
+    assert secrets_shown == [False, False]
 
 
 def test_rotating_shows_the_new_secret_once(portal: Portal, receiver: Receiver, local_stack, account):

@@ -1,0 +1,56 @@
+// A webhook's change history (the audit trail): who changed what, when, newest first.
+import { api, path } from "./api.js";
+import { h, replace, showProblem, when } from "./dom.js";
+
+// A value as it was stored: text as is, anything else as compact JSON, absence as a dash.
+const shown = (value) => (value === null || value === undefined ? "—" : typeof value === "string" ? value : JSON.stringify(value));
+
+function changeList(changes) {
+  const fields = Object.entries(changes);
+  if (!fields.length) return h("span", { class: "muted" }, "—");
+  return h(
+    "ul",
+    { class: "changes" },
+    fields.map(([field, change]) =>
+      h("li", { "data-field": field }, h("code", {}, field), ": ", h("span", { class: "before" }, shown(change.before)), " → ", h("span", { class: "after" }, shown(change.after))),
+    ),
+  );
+}
+
+function entryRow(entry) {
+  return h(
+    "tr",
+    { "data-audit-id": entry.audit_id, "data-action": entry.action },
+    h("td", {}, when(entry.recorded_at)),
+    h("td", {}, h("span", { class: `badge action ${entry.action}` }, entry.action.replace("_", " "))),
+    h("td", {}, entry.actor),
+    h("td", {}, changeList(entry.changes)),
+    h("td", {}, entry.version ?? "—"),
+  );
+}
+
+export async function historyScreen(view, webhookId) {
+  const { data: webhook } = await api("GET", path("webhooks", webhookId));
+  const body = h("tbody");
+  const more = h("div", { class: "more" });
+  const load = async (cursor) => {
+    const { data } = await api("GET", path("webhooks", webhookId, "audit"), { query: { limit: 50, cursor } });
+    if (!cursor) replace(body);
+    body.append(...data.items.map(entryRow));
+    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
+  };
+  replace(
+    view,
+    h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")),
+    h("div", { class: "toolbar" }, h("h2", {}, "History of ", webhook.name)),
+    h("p", { class: "muted" }, "Every change to this webhook, by whom and when. Secrets are never recorded, only that one was rotated or revealed."),
+    h(
+      "table",
+      { class: "history" },
+      h("thead", {}, h("tr", {}, ["When", "Action", "By", "Changes", "Version"].map((title) => h("th", {}, title)))),
+      body,
+    ),
+    more,
+  );
+  await load();
+}

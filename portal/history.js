@@ -22,7 +22,7 @@ function entryRow(entry) {
     "tr",
     { "data-audit-id": entry.audit_id, "data-action": entry.action },
     h("td", {}, when(entry.recorded_at)),
-    h("td", {}, h("span", { class: `badge action ${entry.action}` }, entry.action.replace("_", " "))),
+    h("td", {}, h("span", { class: `badge action ${entry.action}` }, entry.action.replaceAll("_", " "))),
     h("td", {}, entry.actor),
     h("td", {}, changeList(entry.changes)),
     h("td", {}, entry.version ?? "—"),

@@ -29,12 +29,7 @@ FUNCTIONS = ["DeliverFunction", "EmitFunction", "ManageFunction"]
 DOMAIN_TABLES = ["LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable"]
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
-QUEUE_POLL_ACTIONS = {
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:GetQueueAttributes",
-    "sqs:ChangeMessageVisibility",
-}
+QUEUE_POLL_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 # What the Lambda runtime and the event source mappings need, besides the code's own calls (permissions.py).
 RUNTIME_GRANTS: dict[str, dict[str, set[str]]] = {

@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common
 COVERAGE_MIN ?= 85
 
-.PHONY: help install tools chromium lint format validate build test test-unit test-integration test-e2e run demo token bench load openapi docs portal-screenshots clean
+.PHONY: help install tools system-packages lint format validate build test test-unit test-integration test-e2e run demo token bench load openapi docs portal-screenshots clean
 
 help: ## List the entry points
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,11 +36,16 @@ install: $(VENV)/.installed ## Create .venv (python3.12) with the pinned dev dep
 
 tools: $(TOOLS)/.installed ## Install aws-sam-cli in its own tool venv
 
-chromium: ## Install Debian's chromium for the portal's browser tests (apt, as root; nothing when present)
-	@test -x /usr/bin/chromium || { \
+system-packages: ## Debian packages the tests run: chromium (portal), php and node (the guide's verifiers); apt, only what is missing
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium chromium-driver"; \
+	command -v php >/dev/null || missing="$$missing php-cli"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
 lint: install ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
@@ -58,16 +63,16 @@ validate: install tools ## cfn-lint and sam validate --lint (offline)
 build: tools ## sam build (python3.12 first on PATH, as SAM's builder needs)
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --template template.yaml
 
-test: lint validate build ## Everything CI runs: lint, types, template checks, sam build, all tests with coverage
+test: system-packages lint validate build ## Everything CI runs: lint, types, template checks, sam build, all tests with coverage
 	$(VENV)/bin/pytest --cov --cov-fail-under=$(COVERAGE_MIN)
 
 test-unit: install ## Unit tests only (no network, no emulator)
 	$(VENV)/bin/pytest tests/unit --no-cov
 
-test-integration: install ## Integration tests (moto in-process)
+test-integration: install system-packages ## Integration tests (moto in-process; php and node run the guide's verifiers)
 	$(VENV)/bin/pytest tests/integration --no-cov
 
-test-e2e: install ## End-to-end tests against a running local stack (started and stopped by the tests)
+test-e2e: install system-packages ## End-to-end tests against a running local stack (started and stopped by the tests)
 	$(VENV)/bin/pytest tests/e2e --no-cov
 
 run: install ## Start the local stack in the foreground (Ctrl-C stops it)
@@ -89,7 +94,7 @@ load: install ## N license writes x 3 webhooks through the local stack, every PO
 openapi: install ## Regenerate docs/openapi.json from the manage routes and models (a test fails on drift)
 	$(PY) -m tools.generate_openapi
 
-portal-screenshots: install ## Refresh docs/portal-*.png from a run of the portal's browser tests
+portal-screenshots: install system-packages ## Refresh docs/portal-*.png from a run of the portal's browser tests
 	PORTAL_SCREENSHOTS_DIR=docs $(VENV)/bin/pytest tests/e2e/test_portal.py --no-cov -q
 
 docs: install ## Regenerate the event examples of docs/receiving-webhooks.md from the code (a test fails on drift)

@@ -34,7 +34,7 @@ def chromium(user_data_dir: Path, origin: str) -> Iterator[BrowserContext]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the portal's browser tests need Debian's chromium "
-            "(`make chromium`, which .ci/run does: apt-get install -y chromium chromium-driver)",
+            "(`make system-packages`, which `make test` runs first: apt-get install -y chromium chromium-driver)",
             pytrace=False,
         )
     with sync_playwright() as playwright:

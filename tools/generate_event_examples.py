@@ -86,6 +86,9 @@ class _OneWebhook:
     def attempts(self, delivery_id: str) -> list[Any]:  # noqa: ARG002
         return []
 
+    def page_for_webhook(self, *_: Any) -> tuple[list[Any], None]:
+        return [], None
+
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None:  # noqa: ARG002
         self.sent.append(message)
 

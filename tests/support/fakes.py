@@ -10,8 +10,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from webhooks.adapters.delivery_item import sortable_time
 from webhooks.domain.delivery import DeliveryRecord
 from webhooks.domain.delivery_batch import AttemptKey, Claim, attempt_key
+from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
 from webhooks.domain.messages import DeliveryMessage
 from webhooks.domain.sending import OutboundRequest, SendResult
 from webhooks.domain.webhook import Webhook
@@ -82,6 +84,36 @@ class InMemoryDeliveryLog:
 
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
         return [record for (key, _), record in self.records.items() if key == delivery_id]
+
+    def page_for_webhook(
+        self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int
+    ) -> tuple[list[DeliveryRecord], LogPosition | None]:
+        """As the by-webhook index answers: newest first, `since` and `until` inclusive, from after `start`."""
+
+        def position(record: DeliveryRecord) -> tuple[str, str, int]:
+            return sortable_time(record.requested_at), record.delivery_id, record.attempt
+
+        matching = sorted(
+            (
+                record
+                for record in self.records.values()
+                if (record.account_id, record.webhook_id) == (account_id, webhook_id)
+                and filters.stored_status in (None, record.status)
+                and filters.event in (None, record.event)
+                and (filters.since is None or record.requested_at >= filters.since)
+                and (filters.until is None or record.requested_at <= filters.until)
+                and (start is None or position(record) < (start.requested_at, start.delivery_id, start.attempt))
+            ),
+            key=position,
+            reverse=True,
+        )
+        page = matching[:limit]
+        if len(matching) <= limit:
+            return page, None
+        last = page[-1]
+        return page, LogPosition(
+            requested_at=sortable_time(last.requested_at), delivery_id=last.delivery_id, attempt=last.attempt
+        )
 
 
 class ThrottledError(Exception):

@@ -1,16 +1,20 @@
-"""Redeliver and test events: same path as any delivery, the caller's account only, tests rate limited."""
+"""Redeliver, recover and test events: same path as any delivery, the caller's account only, tests rate limited."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from tests.support.builders import NOW, a_delivery_message, a_delivery_record, a_webhook
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue
 from webhooks.catalogue import TEST_EVENT
-from webhooks.domain.errors import Conflict, Forbidden, NotFound, RateLimited
-from webhooks.domain.manual_delivery import TEST_EVENT_INTERVAL_SECONDS, ManualDeliveries
+from webhooks.domain import manual_delivery
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound, RateLimited
+from webhooks.domain.manual_delivery import TEST_EVENT_INTERVAL_SECONDS, Accepted, ManualDeliveries
 from webhooks.domain.messages import Trigger
 from webhooks.domain.principal import Principal, Role
 from webhooks.domain.signing import encode_body
@@ -82,4 +86,148 @@ def test_another_accounts_webhook_cannot_be_tested(world) -> None:
     manual, _, queue = world
     with pytest.raises(NotFound):
         manual.send_test(Principal("globex", "admin@globex", Role.ADMIN), WEBHOOK_ID)
+    assert queue.sent == []
+
+
+# ---------------------------------------------------------------- recovery of failed deliveries
+
+SINCE = NOW - timedelta(hours=2)
+LATER = NOW + timedelta(minutes=5)
+
+
+def _id(name: str) -> str:
+    return "msg_" + hashlib.md5(name.encode()).hexdigest()  # noqa: S324 - an id, not a digest of secrets
+
+
+def _failed(name: str, minutes_ago: int, **fields: Any) -> DeliveryRecord:
+    """A failed attempt of delivery `name`, requested `minutes_ago` before NOW, with its body kept."""
+    message = a_delivery_message(delivery_id=_id(name), event_id="evt_" + _id(name).removeprefix("msg_"))
+    failed: dict[str, Any] = {
+        "delivery_id": message.delivery_id,
+        "event_id": message.event_id,
+        "status": DeliveryStatus.FAILED,
+        "http_status": 503,
+        "requested_at": NOW - timedelta(minutes=minutes_ago),
+        "request_body": encode_body(message),
+    }
+    return a_delivery_record(**(failed | fields))
+
+
+@pytest.fixture
+def outage() -> tuple[ManualDeliveries, InMemoryDeliveryLog, RecordingQueue]:
+    """Given a webhook whose endpoint was down for an hour: some deliveries failed and stayed failed (one
+    on two attempts), one was answered on a later attempt, one is a test event, one failed before the
+    range, one has a retry queued, and one failed with a body too large to keep."""
+    webhooks = InMemoryWebhooks()
+    webhooks.add(a_webhook())
+    log = InMemoryDeliveryLog()
+    log.complete_all(
+        [
+            _failed("a", 50),
+            _failed("b", 40),
+            _failed("twice", 35),
+            _failed("twice", 33, attempt=2),
+            _failed("too large", 30, request_body=None),
+            _failed("answered", 20),
+            _failed("answered", 10, attempt=2, status=DeliveryStatus.SUCCEEDED, http_status=200),
+            _failed("ping", 15, event=TEST_EVENT),
+            _failed("before", 180),
+            _failed("retrying", 5, next_attempt_at=LATER),
+        ]
+    )
+    queue = RecordingQueue()
+    return ManualDeliveries(webhooks, log, queue, webhooks), log, queue
+
+
+def test_a_recovery_queues_the_next_attempt_of_each_delivery_that_still_failed(outage) -> None:
+    manual, _, queue = outage
+
+    recovery = manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW)
+
+    # Then the deliveries that failed in the range and stayed failed are queued again, newest first,
+    # each as its next attempt, with the same body (the receiver deduplicates on webhook-id)
+    assert [(message.delivery_id, message.attempt, message.trigger) for message, _ in queue.sent] == [
+        (_id("twice"), 3, Trigger.REDELIVER),
+        (_id("b"), 2, Trigger.REDELIVER),
+        (_id("a"), 2, Trigger.REDELIVER),
+    ]
+    assert encode_body(queue.sent[1][0]) == _failed("b", 40).request_body
+    assert [accepted.delivery_id for accepted in recovery.queued] == [_id("twice"), _id("b"), _id("a")]
+    # And what cannot be sent again is named; answered, test, older and retrying deliveries are left alone
+    assert recovery.not_redeliverable == [_id("too large")]
+    assert (recovery.since, recovery.until, recovery.cursor) == (SINCE, NOW, None)
+
+
+def test_a_recovery_goes_on_page_by_page_and_never_queues_its_own_attempts_again(
+    outage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manual, log, queue = outage
+    monkeypatch.setattr(manual_delivery, "RECOVERY_PAGE_SIZE", 1)
+
+    def fail_again(accepted: Accepted) -> None:
+        """The attempt a page queued fails too, before the admin asks for the next page."""
+        (latest,) = [record for record in log.attempts(accepted.delivery_id) if record.attempt == accepted.attempt - 1]
+        log.complete_all([latest.model_copy(update={"attempt": accepted.attempt, "requested_at": LATER})])
+
+    pages = [manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW)]
+    for accepted in pages[-1].queued:
+        fail_again(accepted)
+    while (cursor := pages[-1].cursor) is not None:
+        pages.append(manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, until=NOW, cursor=cursor, now=LATER))
+        for accepted in pages[-1].queued:
+            fail_again(accepted)
+
+    # Then every delivery that failed in the range was queued exactly once over all the pages
+    recovered = [_id("twice"), _id("b"), _id("a")]
+    assert [message.delivery_id for message, _ in queue.sent] == recovered
+    assert [accepted.delivery_id for page in pages for accepted in page.queued] == recovered
+    assert len(pages) > 2
+
+
+@pytest.mark.parametrize(
+    ("principal", "webhook_id", "error"),
+    [
+        (Principal("globex", "admin@globex", Role.ADMIN), WEBHOOK_ID, NotFound),
+        (Principal("acme", "viewer@acme", Role.READER), WEBHOOK_ID, Forbidden),
+        (ADMIN, "another-webhook", NotFound),
+    ],
+)
+def test_a_recovery_keeps_to_the_callers_account_and_role(outage, principal, webhook_id, error) -> None:
+    manual, _, queue = outage
+    with pytest.raises(error):
+        manual.recover(principal, webhook_id, since=SINCE, now=NOW)
+    assert queue.sent == []
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        pytest.param(NOW, NOW - timedelta(minutes=1), id="until before since"),
+        pytest.param(LATER, None, id="since in the future"),
+        pytest.param(SINCE.replace(tzinfo=None), None, id="no time zone"),
+    ],
+)
+def test_a_recovery_of_an_empty_or_unzoned_range_is_refused(outage, since, until) -> None:
+    manual, _, queue = outage
+    with pytest.raises(InvalidInput):
+        manual.recover(ADMIN, WEBHOOK_ID, since=since, until=until, now=NOW)
+    assert queue.sent == []
+
+
+def test_a_recovery_refuses_a_cursor_made_for_another_range(outage, monkeypatch: pytest.MonkeyPatch) -> None:
+    manual, _, queue = outage
+    monkeypatch.setattr(manual_delivery, "RECOVERY_PAGE_SIZE", 1)
+    cursor = manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW).cursor
+    assert cursor is not None
+    queue.sent.clear()
+    with pytest.raises(InvalidCursor):
+        manual.recover(ADMIN, WEBHOOK_ID, since=SINCE - timedelta(hours=1), until=NOW, cursor=cursor, now=NOW)
+    assert queue.sent == []
+
+
+def test_a_disabled_webhooks_deliveries_are_not_recovered(outage) -> None:
+    manual, _, queue = outage
+    manual._webhooks.add(a_webhook(enabled=False))  # type: ignore[attr-defined]
+    with pytest.raises(Conflict):
+        manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW)
     assert queue.sent == []

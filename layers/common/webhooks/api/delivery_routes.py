@@ -1,4 +1,4 @@
-"""Routes of the delivery log: list, detail, by event, redeliver and test events."""
+"""Routes of the delivery log: list, detail, by event, redeliver, recover and test events."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from webhooks.api.delivery_schemas import (
     DeliveryDetail,
     DeliveryPageView,
     EventDeliveries,
+    RecoveryRequest,
+    RecoveryView,
 )
 from webhooks.api.webhook_routes import Caller, Cursor, responses
 from webhooks.catalogue import EVENT_NAMES, TEST_EVENT
@@ -108,6 +110,16 @@ def deliveries_for_event(
 )
 def redeliver(webhook_id: str, delivery_id: str, caller: Caller, service: Manual) -> Response[AcceptedDelivery]:
     return _accepted(AcceptedDelivery.of(service.redeliver(caller, webhook_id, delivery_id)))
+
+
+@router.post(
+    "/webhooks/<webhook_id>/deliveries/recover",
+    responses=responses(HTTPStatus.ACCEPTED, RecoveryView, 400, 404, 409),
+    summary="Send again every delivery whose latest attempt failed in a time range (one page per call)",
+)
+def recover(webhook_id: str, body: RecoveryRequest, caller: Caller, service: Manual) -> Response[RecoveryView]:
+    recovery = service.recover(caller, webhook_id, since=body.since, until=body.until, cursor=body.cursor)
+    return Response(HTTPStatus.ACCEPTED.value, "application/json", RecoveryView.of(recovery))
 
 
 @router.post(

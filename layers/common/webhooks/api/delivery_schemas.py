@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.manual_delivery import Accepted
+from webhooks.domain.manual_delivery import Accepted, Recovery
 from webhooks.domain.messages import Trigger
 
 
@@ -103,3 +103,35 @@ class AcceptedDelivery(_Output):
     @classmethod
     def of(cls, accepted: Accepted) -> AcceptedDelivery:
         return cls(delivery_id=accepted.delivery_id, event_id=accepted.event_id, attempt=accepted.attempt)
+
+
+class RecoveryRequest(BaseModel):
+    """Which failed deliveries to send again: those whose latest attempt failed in [since, until)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    since: AwareDatetime = Field(description="Failed at or after this time (RFC 3339, with a time zone).")
+    until: AwareDatetime | None = Field(
+        default=None, description="Failed before this time; default now. Repeat it, with `cursor`, to go on."
+    )
+    cursor: str | None = Field(default=None, description="`next_cursor` of the previous call, to go on.")
+
+
+class RecoveryView(_Output):
+    """One page of a recovery: repeat the request with `next_cursor` (and the same since and until) until null."""
+
+    queued: list[AcceptedDelivery]
+    not_redeliverable: list[str] = Field(description="Delivery ids whose body was too large to keep.")
+    since: datetime
+    until: datetime
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, recovery: Recovery) -> RecoveryView:
+        return cls(
+            queued=[AcceptedDelivery.of(accepted) for accepted in recovery.queued],
+            not_redeliverable=recovery.not_redeliverable,
+            since=recovery.since,
+            until=recovery.until,
+            next_cursor=recovery.cursor,
+        )

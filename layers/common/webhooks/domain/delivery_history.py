@@ -99,7 +99,7 @@ class DeliveryQueries:
     ) -> DeliveryPage:
         self._require_webhook(principal, webhook_id)
         moment = now or datetime.now(UTC)
-        scope = _scope(principal.account_id, webhook_id, filters)
+        scope = scope_of(principal.account_id, webhook_id, filters)
         start = decode_cursor(cursor, scope) if cursor else None
         stored, last = self._history.page_for_webhook(
             principal.account_id, webhook_id, filters, start, max(1, min(limit, MAX_PAGE_SIZE))
@@ -145,7 +145,8 @@ class _Cursor(BaseModel):
     position: LogPosition
 
 
-def _scope(account_id: str, webhook_id: str, filters: DeliveryFilters) -> str:
+def scope_of(account_id: str, webhook_id: str, filters: DeliveryFilters) -> str:
+    """What a cursor is bound to: the account, the webhook and the filters of the query it continues."""
     text = "\x1f".join(
         [
             account_id,

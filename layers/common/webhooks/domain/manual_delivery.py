@@ -1,5 +1,6 @@
-"""Deliveries an admin asks for: a redelivery from the log and a test event. Both go through the queue
-and the same deliver path (claimed, signed, logged), and keep to the caller's account."""
+"""Deliveries an admin asks for: a redelivery from the log, a recovery of every failed delivery of a time
+range, and a test event. All go through the queue and the same deliver path (claimed, signed, logged), and
+keep to the caller's account."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from webhooks.catalogue import TEST_EVENT
-from webhooks.domain.delivery import DeliveryRecord
-from webhooks.domain.errors import Conflict, NotFound, RateLimited
+from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.domain.delivery_history import DeliveryFilters, LogPosition, decode_cursor, encode_cursor, scope_of
+from webhooks.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from webhooks.domain.ids import delivery_id, new_test_event_id
 from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import Webhook
 
 TEST_EVENT_INTERVAL_SECONDS = 10
+# Failed attempts one recovery call reads; the rest is reached with the cursor it returns.
+RECOVERY_PAGE_SIZE = 50
 
 
 class WebhookLookup(Protocol):
@@ -27,6 +31,10 @@ class WebhookLookup(Protocol):
 
 class AttemptHistory(Protocol):
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]: ...
+
+    def page_for_webhook(
+        self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int
+    ) -> tuple[list[DeliveryRecord], LogPosition | None]: ...
 
 
 class MessageQueue(Protocol):
@@ -46,6 +54,17 @@ class Accepted:
     delivery_id: str
     event_id: str
     attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """One page of a recovery: deliveries queued again, those whose body was not kept, and where to go on."""
+
+    queued: list[Accepted]
+    not_redeliverable: list[str]
+    since: datetime
+    until: datetime
+    cursor: str | None
 
 
 class ManualDeliveries:
@@ -75,6 +94,56 @@ class ManualDeliveries:
         message = _message_from_log(original, original.request_body, latest.attempt + 1)
         self._queue.send(message)
         return Accepted(message.delivery_id, message.event_id, message.attempt)
+
+    def recover(
+        self,
+        principal: Principal,
+        webhook_id: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        now: datetime | None = None,
+    ) -> Recovery:
+        """Queue again every delivery whose latest attempt failed in [since, until), newest first, one page
+        per call. A delivery answered, retried or redelivered since, or a test event, is left alone.
+
+        `until` defaults to now and is returned: a continuation (same since and until, and the cursor)
+        then never takes the attempts this recovery queued, which are requested after `until`.
+        """
+        principal.require_admin()
+        webhook = self._require_webhook(principal, webhook_id)
+        if not webhook.enabled:
+            raise Conflict("the webhook is disabled; enable it to recover its deliveries")
+        moment = now or datetime.now(UTC)
+        end = min(until or moment, moment)
+        if since.tzinfo is None or end.tzinfo is None:
+            raise InvalidInput("since and until need a time zone (RFC 3339)")
+        if since >= end:
+            raise InvalidInput("since must be before until, and before now")
+        filters = DeliveryFilters(status=DeliveryStatus.FAILED, since=since, until=end)
+        scope = scope_of(principal.account_id, webhook_id, filters)
+        start = decode_cursor(cursor, scope) if cursor else None
+        failed, last = self._history.page_for_webhook(
+            principal.account_id, webhook_id, filters, start, RECOVERY_PAGE_SIZE
+        )
+        queued: list[Accepted] = []
+        not_redeliverable: list[str] = []
+        for delivery in dict.fromkeys(record.delivery_id for record in failed if record.event != TEST_EVENT):
+            attempts = sorted(self._history.attempts(delivery), key=lambda record: record.attempt)
+            latest = attempts[-1]
+            if latest.status is not DeliveryStatus.FAILED or latest.requested_at >= end:
+                continue  # answered, retried or redelivered since: nothing left to recover
+            if latest.next_attempt_at is not None and latest.next_attempt_at > moment:
+                continue  # its retry policy has the next attempt queued already
+            original = next((record for record in attempts if record.request_body), None)
+            if original is None or original.request_body is None:
+                not_redeliverable.append(delivery)
+                continue
+            message = _message_from_log(original, original.request_body, latest.attempt + 1)
+            self._queue.send(message)
+            queued.append(Accepted(message.delivery_id, message.event_id, message.attempt))
+        return Recovery(queued, not_redeliverable, since, end, encode_cursor(last, scope) if last else None)
 
     def send_test(self, principal: Principal, webhook_id: str, now: datetime | None = None) -> Accepted:
         """Queue a `webhook.test` event for the webhook, at most one per TEST_EVENT_INTERVAL_SECONDS."""

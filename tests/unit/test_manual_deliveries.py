@@ -226,8 +226,10 @@ def test_a_recovery_refuses_a_cursor_made_for_another_range(outage, monkeypatch:
 
 
 def test_a_disabled_webhooks_deliveries_are_not_recovered(outage) -> None:
-    manual, _, queue = outage
-    manual._webhooks.add(a_webhook(enabled=False))  # type: ignore[attr-defined]
+    _, log, queue = outage
+    disabled = InMemoryWebhooks()
+    disabled.add(a_webhook(enabled=False))
+    manual = ManualDeliveries(disabled, log, queue, disabled)
     with pytest.raises(Conflict):
         manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW)
     assert queue.sent == []

@@ -1,9 +1,10 @@
-"""The delivery-log routes of the management API: read the log, redeliver, send a test event."""
+"""The delivery-log routes of the management API: read the log, redeliver, recover, send a test event."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -139,3 +140,47 @@ def test_a_cursor_of_another_webhook_is_refused(api: ManageApi, logged: dict[str
     answer = api("GET", f"/webhooks/{other['webhook_id']}/deliveries", query={"cursor": cursor})
     assert answer.status == 400
     assert answer.problem_type == "invalid-cursor"
+
+
+def test_recover_queues_every_delivery_that_still_failed_in_the_range(
+    api: ManageApi, aws: MotoAws, logged: dict[str, Any]
+) -> None:
+    # When an admin recovers the webhook's failed deliveries of the last day
+    path = f"/webhooks/{logged['webhook_id']}/deliveries/recover"
+    answer = api("POST", path, body={"since": (NOW - timedelta(days=1)).isoformat()})
+
+    # Then the failed delivery is queued again as its next attempt; the one that succeeded is not
+    assert answer.status == 202
+    assert [(q["delivery_id"], q["attempt"]) for q in answer.body["queued"]] == [("msg_bad", 3)]
+    assert (answer.body["not_redeliverable"], answer.body["next_cursor"]) == ([], None)
+    (message,) = _queued(aws)
+    assert (message.delivery_id, message.attempt, message.trigger) == ("msg_bad", 3, Trigger.REDELIVER)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({}, 422),
+        ({"since": "2026-11-29T10:00:00"}, 422),  # no time zone
+        ({"since": "2026-11-29T10:00:00Z", "until": "2026-11-29T09:00:00Z"}, 422),
+        ({"since": "2026-11-29T10:00:00Z", "cursor": "not-a-cursor"}, 400),
+        ({"since": "2026-11-29T10:00:00Z", "statuses": ["failed"]}, 422),  # unknown field
+    ],
+)
+def test_recover_refuses_a_bad_range_and_queues_nothing(
+    api: ManageApi, aws: MotoAws, logged: dict[str, Any], body: dict[str, Any], status: int
+) -> None:
+    answer = api("POST", f"/webhooks/{logged['webhook_id']}/deliveries/recover", body=body)
+    assert answer.status == status
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert _queued(aws) == []
+
+
+@pytest.mark.parametrize(("caller", "status"), [(OTHER_ADMIN, 404), (READER, 403)])
+def test_recover_keeps_to_the_callers_account_and_role(
+    api: ManageApi, aws: MotoAws, logged: dict[str, Any], caller: dict[str, Any], status: int
+) -> None:
+    body = {"since": (NOW - timedelta(days=1)).isoformat()}
+    answer = api("POST", f"/webhooks/{logged['webhook_id']}/deliveries/recover", body=body, caller=caller)
+    assert answer.status == status
+    assert _queued(aws) == []

@@ -1,4 +1,5 @@
-// The delivery log of one webhook (filters: status, event, time range) and one delivery's attempts.
+// The delivery log of one webhook (filters: status, event, time range; recovery of what failed) and one
+// delivery's attempts.
 import { api, path } from "./api.js";
 import { h, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
 
@@ -60,6 +61,55 @@ function attemptRow(webhookId, attempt) {
   );
 }
 
+// datetime-local value (local wall-clock time, minutes) of a moment.
+const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+
+/**
+ * Sends again every delivery whose latest attempt failed since a time the admin picks: the API answers
+ * one page per call, so this follows `next_cursor` (same since and until) until the range is done.
+ */
+function recoverDialog(webhook, onRecovered) {
+  const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(new Date(Date.now() - 24 * 3600_000)) });
+  const dialog = h("dialog", { class: "confirm recover" });
+  const close = () => { dialog.close(); dialog.remove(); };
+  const recover = async () => {
+    const url = path("webhooks", webhook.webhook_id, "deliveries", "recover");
+    let body = { since: toInstant(since.value) };
+    let queued = 0;
+    const notKept = [];
+    try {
+      for (;;) {
+        const { data } = await api("POST", url, { body });
+        queued += data.queued.length;
+        notKept.push(...data.not_redeliverable);
+        if (!data.next_cursor) break;
+        body = { since: body.since, until: data.until, cursor: data.next_cursor };
+      }
+      close();
+      const skipped = notKept.length ? ` ${notKept.length} could not be: their body was too large to keep.` : "";
+      showBanner("info", `${queued} failed ${queued === 1 ? "delivery" : "deliveries"} queued again.${skipped}`);
+      onRecovered();
+    } catch (error) {
+      close();
+      showProblem(error);
+    }
+  };
+  replace(
+    dialog,
+    h("h2", {}, "Recover failed deliveries of ", webhook.name),
+    h("p", {}, "Sends again, with the same webhook-id, every delivery whose latest attempt failed since the time below. Deliveries answered or retried since are left alone."),
+    h("label", {}, "Failed since ", since),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "primary", onclick: recover }, "Send them again"),
+      h("button", { type: "button", onclick: close }, "Cancel"),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 export async function logScreen(view, catalogue, webhookId, filters, navigate) {
   const { data: webhook } = await api("GET", path("webhooks", webhookId));
   const body = h("tbody");
@@ -95,6 +145,7 @@ export async function logScreen(view, catalogue, webhookId, filters, navigate) {
       { class: "toolbar" },
       h("h2", {}, "Deliveries of ", webhook.name),
       h("button", { type: "button", onclick: sendTest }, "Send test event"),
+      h("button", { type: "button", onclick: () => recoverDialog(webhook, () => setTimeout(() => load().catch(showProblem), POLL_INTERVAL_MS)) }, "Recover failed…"),
       h("button", { type: "button", onclick: () => load().catch(showProblem) }, "Refresh"),
     ),
     filtersForm(catalogue, filters, navigate, webhookId),

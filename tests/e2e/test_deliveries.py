@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -130,3 +131,34 @@ def test_a_test_event_reaches_the_receiver_through_the_normal_delivery_path(
     (delivery,) = receiver.deliveries
     assert (delivery.event, delivery.webhook_id, delivery.verified) == ("webhook.test", accepted["delivery_id"], True)
     assert eventually(lambda: Counter(attempt["trigger"] for attempt in tenant.delivery_log(webhook_id)) == {"test": 1})
+
+
+def test_recover_sends_again_what_failed_while_the_endpoint_was_down(
+    tenant: Tenant, new_receiver: Callable[[], Receiver]
+):
+    # Given a webhook whose endpoint answers 503 while two licenses are created (no retry policy: one attempt)
+    receiver = new_receiver()
+    receiver.respond_with = 503
+    webhook_id = tenant.subscribe(receiver, events=["license.created"])
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    tenant.write(tenant.a_license(), tenant.a_license())
+    assert eventually(lambda: [a["status"] for a in tenant.delivery_log(webhook_id)] == ["failed", "failed"])
+    failed = {delivery.webhook_id for delivery in receiver.deliveries}
+
+    # When the endpoint is back and an admin recovers the webhook's failed deliveries
+    receiver.respond_with = 200
+    recover = f"/webhooks/{webhook_id}/deliveries/recover"
+    status, recovery = tenant.call("POST", recover, {"since": since.isoformat()})
+
+    # Then both are sent again under the same webhook-ids, verified, and the log shows them succeeded
+    assert status == 202
+    assert {(queued["delivery_id"], queued["attempt"]) for queued in recovery["queued"]} == {(d, 2) for d in failed}
+    assert eventually(lambda: len(receiver.deliveries) == 4)
+    resent = receiver.deliveries[2:]
+    assert ({delivery.webhook_id for delivery in resent}, all(d.verified for d in resent)) == (failed, True)
+    assert eventually(
+        lambda: delivery_log_statuses(tenant.stack.info, tenant.token, webhook_id) == dict.fromkeys(failed, "succeeded")
+    )
+    # And recovering the same range again finds nothing left to send
+    status, again = tenant.call("POST", recover, {"since": since.isoformat()})
+    assert (status, again["queued"], again["next_cursor"]) == (202, [], None)

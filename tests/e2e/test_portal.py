@@ -145,6 +145,33 @@ def _refreshed_shows(portal: Portal, status: str) -> bool:
     return portal.page.locator(f"table.deliveries .badge.{status}").count() > 0
 
 
+def test_an_admin_recovers_what_failed_while_the_endpoint_refused(
+    portal: Portal, receiver: Receiver, local_stack, account
+):
+    webhook = registered(local_stack, account, receiver.url(f"/client-error?hook={account}"))
+    license_id = f"lic-{uuid.uuid4().hex[:8]}"
+    item = {"id": {"S": license_id}, "account_id": {"S": account}, "environment": {"S": "development"}}
+    local_stack.info.client("dynamodb").put_item(TableName=local_stack.info.tables["licenses"], Item=item)
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries")
+    assert wait_for(lambda: _refreshed_shows(portal, "failed"), timeout_seconds=30)
+    # The receiver is fixed: the webhook now points at an endpoint that accepts
+    token = local_stack.token(account)
+    fixed = {"url": receiver.url(f"/ok?hook={account}")}
+    local_stack.request("PATCH", f"/webhooks/{webhook['webhook_id']}", token=token, body=fixed)
+
+    portal.page.get_by_role("button", name="Recover failed…").click()
+    portal.screenshot("recover")
+    portal.page.locator("dialog.recover").get_by_role("button", name="Send them again").click()
+
+    expect(portal.banner()).to_contain_text("1 failed delivery queued again.")
+    assert wait_for(lambda: _refreshed_shows(portal, "succeeded"), timeout_seconds=30)
+    ours = [request for request in receiver.requests if account.encode() in request.body]
+    assert [(request.path, request.headers["webhook-id"]) for request in ours] == [
+        ("/client-error", ours[0].headers["webhook-id"]),
+        ("/ok", ours[0].headers["webhook-id"]),
+    ]
+
+
 def test_the_list_shows_each_webhooks_last_delivery_outcome(portal: Portal, receiver: Receiver, local_stack, account):
     refusing = registered(local_stack, account, receiver.url("/client-error"), name="CRM import")
     accepting = registered(local_stack, account, receiver.url("/ok"), name="Billing sync", events=["*"])

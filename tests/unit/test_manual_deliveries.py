@@ -204,7 +204,8 @@ def test_a_recovery_keeps_to_the_callers_account_and_role(outage, principal, web
     [
         pytest.param(NOW, NOW - timedelta(minutes=1), id="until before since"),
         pytest.param(LATER, None, id="since in the future"),
-        pytest.param(SINCE.replace(tzinfo=None), None, id="no time zone"),
+        pytest.param(SINCE.replace(tzinfo=None), None, id="since without a time zone"),
+        pytest.param(SINCE, NOW.replace(tzinfo=None), id="until without a time zone"),
     ],
 )
 def test_a_recovery_of_an_empty_or_unzoned_range_is_refused(outage, since, until) -> None:

@@ -80,20 +80,10 @@ class ManualDeliveries:
         """Queue the same delivery (same id, same body) as its next attempt."""
         principal.require_admin()
         self._require_webhook(principal, webhook_id)
-        attempts = [
-            record
-            for record in self._history.attempts(delivery_id_)
-            if record.account_id == principal.account_id and record.webhook_id == webhook_id
-        ]
+        attempts = self._attempts(principal, webhook_id, delivery_id_)
         if not attempts:
             raise NotFound(f"delivery {delivery_id_} not found")
-        latest = max(attempts, key=lambda record: record.attempt)
-        original = next((record for record in sorted(attempts, key=lambda r: r.attempt) if record.request_body), None)
-        if original is None or original.request_body is None:
-            raise Conflict("this delivery's body was too large to keep, so it cannot be redelivered")
-        message = _message_from_log(original, original.request_body, latest.attempt + 1)
-        self._queue.send(message)
-        return Accepted(message.delivery_id, message.event_id, message.attempt)
+        return self._send(_next_attempt(attempts))
 
     def recover(
         self,
@@ -115,10 +105,10 @@ class ManualDeliveries:
         webhook = self._require_webhook(principal, webhook_id)
         if not webhook.enabled:
             raise Conflict("the webhook is disabled; enable it to recover its deliveries")
+        if since.tzinfo is None or (until is not None and until.tzinfo is None):
+            raise InvalidInput("since and until need a time zone (RFC 3339)")
         moment = now or datetime.now(UTC)
         end = min(until or moment, moment)
-        if since.tzinfo is None or end.tzinfo is None:
-            raise InvalidInput("since and until need a time zone (RFC 3339)")
         if since >= end:
             raise InvalidInput("since must be before until, and before now")
         filters = DeliveryFilters(status=DeliveryStatus.FAILED, since=since, until=end)
@@ -130,19 +120,13 @@ class ManualDeliveries:
         queued: list[Accepted] = []
         not_redeliverable: list[str] = []
         for delivery in dict.fromkeys(record.delivery_id for record in failed if record.event != TEST_EVENT):
-            attempts = sorted(self._history.attempts(delivery), key=lambda record: record.attempt)
-            latest = attempts[-1]
-            if latest.status is not DeliveryStatus.FAILED or latest.requested_at >= end:
-                continue  # answered, retried or redelivered since: nothing left to recover
-            if latest.next_attempt_at is not None and latest.next_attempt_at > moment:
-                continue  # its retry policy has the next attempt queued already
-            original = next((record for record in attempts if record.request_body), None)
-            if original is None or original.request_body is None:
-                not_redeliverable.append(delivery)
+            attempts = self._attempts(principal, webhook_id, delivery)
+            if not attempts or not _still_failed(attempts, end, moment):
                 continue
-            message = _message_from_log(original, original.request_body, latest.attempt + 1)
-            self._queue.send(message)
-            queued.append(Accepted(message.delivery_id, message.event_id, message.attempt))
+            try:
+                queued.append(self._send(_next_attempt(attempts)))
+            except Conflict:
+                not_redeliverable.append(delivery)
         return Recovery(queued, not_redeliverable, since, end, encode_cursor(last, scope) if last else None)
 
     def send_test(self, principal: Principal, webhook_id: str, now: datetime | None = None) -> Accepted:
@@ -176,11 +160,41 @@ class ManualDeliveries:
         self._queue.send(message)
         return Accepted(message.delivery_id, message.event_id, message.attempt)
 
+    def _attempts(self, principal: Principal, webhook_id: str, delivery_id_: str) -> list[DeliveryRecord]:
+        """The delivery's attempts, first first, if it belongs to this account's webhook (else none)."""
+        return sorted(
+            (
+                record
+                for record in self._history.attempts(delivery_id_)
+                if (record.account_id, record.webhook_id) == (principal.account_id, webhook_id)
+            ),
+            key=lambda record: record.attempt,
+        )
+
+    def _send(self, message: DeliveryMessage) -> Accepted:
+        self._queue.send(message)
+        return Accepted(message.delivery_id, message.event_id, message.attempt)
+
     def _require_webhook(self, principal: Principal, webhook_id: str) -> Webhook:
         webhook = self._webhooks.get(principal.account_id, webhook_id)
         if webhook is None:
             raise NotFound(f"webhook {webhook_id} not found")
         return webhook
+
+
+def _still_failed(attempts: list[DeliveryRecord], end: datetime, now: datetime) -> bool:
+    """The latest attempt failed before `end`, and no retry of it is queued: there is something to recover."""
+    latest = attempts[-1]
+    retry_queued = latest.next_attempt_at is not None and latest.next_attempt_at > now
+    return latest.status is DeliveryStatus.FAILED and latest.requested_at < end and not retry_queued
+
+
+def _next_attempt(attempts: list[DeliveryRecord]) -> DeliveryMessage:
+    """The delivery again, from the first attempt whose body was kept, numbered after the latest attempt."""
+    original = next((record for record in attempts if record.request_body), None)
+    if original is None or original.request_body is None:
+        raise Conflict("this delivery's body was too large to keep, so it cannot be redelivered")
+    return _message_from_log(original, original.request_body, attempts[-1].attempt + 1)
 
 
 def _message_from_log(record: DeliveryRecord, body: str, attempt: int) -> DeliveryMessage:

@@ -98,4 +98,7 @@ def is_public(address: IPAddress) -> bool:
             embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if any(inner is not None and not is_public(inner) for inner in embedded):
             return False
-    return address.is_global and not address.is_multicast and not address.is_reserved
+    site_local = (
+        isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    )  # fec0::/10: "global" to ipaddress
+    return address.is_global and not address.is_multicast and not address.is_reserved and not site_local

@@ -84,6 +84,14 @@ def test_retry_after_is_read_from_the_answer(receiver: Receiver) -> None:
     assert _post(receiver.url("/server-error")).retry_after_seconds == 120
 
 
+def test_an_unreadable_retry_after_still_gives_the_answer_as_a_failure(receiver: Receiver) -> None:
+    # Given a receiver whose Retry-After is a superscript digit (isdigit() is true, float() refuses it)
+    # When the request is posted
+    result = _post(receiver.url("/odd-retry-after"))
+    # Then the 503 is the outcome (an exception would leave the claimed attempt pending, read as unknown)
+    assert (result.http_status, result.error_kind, result.retry_after_seconds) == (503, ErrorKind.HTTP_STATUS, None)
+
+
 def test_a_slow_answer_within_the_timeout_succeeds(receiver: Receiver) -> None:
     assert _post(receiver.url("/slow?ms=200")).succeeded
 

@@ -1,7 +1,8 @@
 """Real HTTP receivers on 127.0.0.1 (threaded http.server), answering the way real endpoints misbehave.
 
 The path picks the behaviour: /ok, /redirect (Location: the cloud metadata address), /client-error,
-/gone, /server-error (503 + Retry-After), /slow?ms=N, /never (no answer), /reset (TCP reset),
+/gone, /server-error (503 + Retry-After), /odd-retry-after (503 + a Retry-After of
+superscript digits, byte 0xB2), /slow?ms=N, /never (no answer), /reset (TCP reset),
 /huge (a 10 MB body), /drip (a body trickling one byte at a time). Every request is recorded.
 """
 
@@ -81,6 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer_server_error(self, query: dict[str, list[str]]) -> None:
         self._reply(503, b"busy", {"retry-after": "120"})
+
+    def _answer_odd_retry_after(self, query: dict[str, list[str]]) -> None:
+        self._reply(503, b"busy", {"retry-after": "\u00b2"})  # sent as latin-1: one byte, 0xB2
 
     def _answer_slow(self, query: dict[str, list[str]]) -> None:
         time.sleep(int(query.get("ms", ["300"])[0]) / 1000)

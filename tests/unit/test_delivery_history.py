@@ -18,7 +18,7 @@ from webhooks.domain.delivery_history import (
     decode_cursor,
     encode_cursor,
 )
-from webhooks.domain.errors import InvalidCursor, NotFound
+from webhooks.domain.errors import InvalidCursor, InvalidInput, NotFound
 from webhooks.domain.principal import Principal, Role
 
 ACME = Principal("acme", "viewer@acme", Role.READER)
@@ -108,3 +108,13 @@ def test_a_stale_claim_is_listed_and_filtered_as_unknown() -> None:
     assert [record.delivery_id for record in page.records] == [stale.delivery_id]
     (attempt,) = queries.get_delivery(ACME, WEBHOOK_ID, stale.delivery_id, now=later)
     assert attempt.status is DeliveryStatus.UNKNOWN
+
+
+def test_a_time_range_that_ends_before_it_starts_is_invalid_input() -> None:
+    # Given a webhook with deliveries (DynamoDB refuses a BETWEEN whose lower bound is above its upper one)
+    queries, history = _queries([a_delivery_record()])
+    backwards = DeliveryFilters(since=NOW + timedelta(hours=1), until=NOW)
+    # When its log is listed from an hour after NOW until NOW, Then the caller gets a 4xx, the store no query
+    with pytest.raises(InvalidInput):
+        queries.list_deliveries(ACME, WEBHOOK_ID, backwards)
+    assert history.starts == []

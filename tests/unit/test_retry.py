@@ -70,3 +70,10 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("Sun, 29 Nov 2026 10:02:00 GMT", NOW) == pytest.approx(119.877)
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after(None, NOW) is None
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u00b9\u00b2\u00b3", "-5", "1e3", "12.5"])
+def test_a_retry_after_that_is_not_ascii_delta_seconds_nor_a_date_is_ignored(value: str) -> None:
+    # Given a Retry-After a receiver controls (headers are read as latin-1, so superscript digits arrive)
+    # When it is read, Then it is ignored rather than raising
+    assert parse_retry_after(value, NOW) is None

@@ -34,6 +34,7 @@ HOSTILE_LITERALS = [
     "https://[::]/x",
     "https://[fe80::1]/x",
     "https://[fd00::1]/x",
+    "https://[fec0::1]/x",  # site-local (deprecated, still routed inside some networks)
     "https://[::ffff:127.0.0.1]/x",  # IPv4-mapped
     "https://[::ffff:a9fe:a9fe]/x",  # IPv4-mapped, hex
     "https://[64:ff9b::a9fe:a9fe]/x",  # NAT64

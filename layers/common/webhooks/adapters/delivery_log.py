@@ -87,21 +87,28 @@ class DynamoDeliveryLog:
         return item_to_record(item) if item else None
 
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="delivery_id = :id",
-            ExpressionAttributeValues={":id": {"S": delivery_id}},
-        )
-        return [item_to_record(item) for item in response["Items"]]
-
-    def for_event(self, event_id: str, account_id: str) -> list[DeliveryRecord]:
+        """Every attempt, paged through (kept bodies can fill a 1 MB page in four attempts) and read
+        consistently: a redelivery takes the attempt after the latest one, so it must see it."""
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": "by-event",
-            "KeyConditionExpression": "event_id = :event",
-            "FilterExpression": "account_id = :account",
-            "ExpressionAttributeValues": {":event": {"S": event_id}, ":account": {"S": account_id}},
+            "KeyConditionExpression": "delivery_id = :id",
+            "ExpressionAttributeValues": {":id": {"S": delivery_id}},
+            "ConsistentRead": True,
         }
+        return self._query_all(request)
+
+    def for_event(self, event_id: str, account_id: str) -> list[DeliveryRecord]:
+        return self._query_all(
+            {
+                "TableName": self._table,
+                "IndexName": "by-event",
+                "KeyConditionExpression": "event_id = :event",
+                "FilterExpression": "account_id = :account",
+                "ExpressionAttributeValues": {":event": {"S": event_id}, ":account": {"S": account_id}},
+            }
+        )
+
+    def _query_all(self, request: dict[str, Any]) -> list[DeliveryRecord]:
         records: list[DeliveryRecord] = []
         while True:
             response = self._client.query(**request)

@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import batched
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, wait_before_round
 from webhooks.adapters.dynamo_codec import from_item
@@ -27,6 +27,10 @@ FIRST_WEBHOOK_ID = "$"
 
 class WebhooksNotRead(RuntimeError):
     """DynamoDB left some keys of a batch read unprocessed (throttled) after the retries."""
+
+
+class CorruptWebhookItem(RuntimeError):
+    """A stored webhook that does not read back; says where, never what (the item holds secrets)."""
 
 
 class StoredSecret(BaseModel):
@@ -127,7 +131,7 @@ class DynamoWebhookStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return WebhookItem.model_validate(from_item(item)).to_entity() if item else None
+        return _entity(item) if item else None
 
     def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook]:
         """The webhooks found among (account_id, webhook_id) keys, consistently read with BatchGetItem;
@@ -142,7 +146,7 @@ class DynamoWebhookStore:
                     wait_before_round(round_number, self._sleep)
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table, []):
-                    webhook = WebhookItem.model_validate(from_item(item)).to_entity()
+                    webhook = _entity(item)
                     found[(webhook.account_id, webhook.webhook_id)] = webhook
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
@@ -161,7 +165,7 @@ class DynamoWebhookStore:
         }
         while True:
             response = self._client.query(**request)
-            webhooks.extend(WebhookItem.model_validate(from_item(item)).to_entity() for item in response["Items"])
+            webhooks.extend(_entity(item) for item in response["Items"])
             if "LastEvaluatedKey" not in response:
                 return webhooks
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -169,3 +173,12 @@ class DynamoWebhookStore:
 
 def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
     return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}
+
+
+def _entity(item: dict[str, Any]) -> Webhook:
+    try:
+        return WebhookItem.model_validate(from_item(item)).to_entity()
+    except ValidationError as error:  # its text quotes the input, secrets included: keep only the places
+        places = ", ".join(".".join(map(str, problem["loc"])) for problem in error.errors())
+        key = f"{item.get('account_id', {}).get('S')}/{item.get('webhook_id', {}).get('S')}"
+        raise CorruptWebhookItem(f"webhook {key} does not read back: {places}") from None

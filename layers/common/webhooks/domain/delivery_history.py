@@ -16,7 +16,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from webhooks.domain.delivery import DELIVER_TIMEOUT_SECONDS, DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.errors import InvalidCursor, NotFound
+from webhooks.domain.errors import InvalidCursor, InvalidInput, NotFound
 from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import Webhook
 
@@ -98,6 +98,10 @@ class DeliveryQueries:
         now: datetime | None = None,
     ) -> DeliveryPage:
         self._require_webhook(principal, webhook_id)
+        if filters.since and filters.until and filters.since.astimezone(UTC) > filters.until.astimezone(UTC):
+            # DynamoDB refuses such a BETWEEN outright (a 500 if it got that far).
+            message = "the time range ends before it starts"
+            raise InvalidInput(f"until: {message}", errors=[{"field": "until", "in": "query", "message": message}])
         moment = now or datetime.now(UTC)
         scope = scope_of(principal.account_id, webhook_id, filters)
         start = decode_cursor(cursor, scope) if cursor else None

@@ -124,6 +124,8 @@ def refusal(address: IPAddress, *, allow_loopback: bool) -> str | None:
     checks = {
         "an unspecified address": address.is_unspecified,
         "a link-local address": address.is_link_local,
+        # fec0::/10: deprecated, so ipaddress (3.12) calls it global, yet still routed inside some networks.
+        "a site-local address": isinstance(address, ipaddress.IPv6Address) and address.is_site_local,
         "a private address": address.is_private,
         "a multicast address": address.is_multicast,
         "a reserved address": address.is_reserved,

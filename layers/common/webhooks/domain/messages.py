@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from webhooks.catalogue import Environment
 
@@ -44,7 +44,8 @@ class DeliveryMessage(BaseModel):
     attempt: int = Field(default=1, ge=1)
     trigger: Trigger = Trigger.EVENT
     # When a retry is due; a wait longer than SQS's 15-minute delay is chained (see domain/retry.py).
-    not_before: datetime | None = None
+    # Aware only: deliver compares it with now, and a naive one would fail the whole batch, not itself.
+    not_before: AwareDatetime | None = None
 
     def queue_body(self) -> str:
         """The message as the delivery queue's body: its JSON, in characters SQS accepts."""

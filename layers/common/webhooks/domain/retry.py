@@ -65,7 +65,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also accepts superscripts, which float() refuses
         return float(text)
     try:
         moment = parsedate_to_datetime(text)

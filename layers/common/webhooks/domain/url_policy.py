@@ -98,4 +98,6 @@ def is_public(address: IPAddress) -> bool:
             embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if any(inner is not None and not is_public(inner) for inner in embedded):
             return False
-    return address.is_global and not address.is_multicast and not address.is_reserved
+    # fec0::/10 is deprecated, so ipaddress (3.12) calls it global; some networks still route it inside.
+    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    return address.is_global and not address.is_multicast and not address.is_reserved and not site_local

@@ -1,0 +1,45 @@
+"""A message the queue contract should refuse fails alone (to the DLQ), never the whole batch."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+
+from tests.support.builders import NOW, a_delivery_message, a_webhook
+from tests.support.events import sqs_event
+from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender
+from webhooks.catalogue import Environment
+from webhooks.deliver_batch import DeliveryBatch
+from webhooks.domain.delivering import Deliverer, DeliveryRules
+from webhooks.whole_batch import WholeBatchSqsProcessor
+
+RULES = DeliveryRules(
+    permitted_environments=frozenset(Environment),
+    permitted_events=("*",),
+    allow_http_for_development=False,
+    retention_days=30,
+)
+
+
+def test_a_retry_due_time_without_a_time_zone_fails_its_message_alone() -> None:
+    # Given a batch of a good message and one whose not_before has no time zone (not comparable to now)
+    webhooks = InMemoryWebhooks()
+    webhooks.add(a_webhook())
+    sender = ScriptedSender()
+    deliverer = Deliverer(
+        webhooks=webhooks,
+        log=InMemoryDeliveryLog(),
+        sender=sender,
+        queue=RecordingQueue(),
+        disabler=webhooks,
+        rules=RULES,
+        clock=lambda: NOW,
+    )
+    naive = a_delivery_message(delivery_id="msg_naive").model_dump(mode="json") | {"not_before": "2026-11-29T09:00:00"}
+    event = sqs_event(a_delivery_message().model_dump(mode="json"), naive)
+    # When the batch is processed
+    response = process_partial_response(
+        event=event, record_handler=DeliveryBatch(deliverer), processor=WholeBatchSqsProcessor(), context=None
+    )
+    # Then the good message is delivered and only the other one is reported (SQS moves it to the DLQ in time)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
+    assert [request.headers["webhook-id"] for request in sender.requests] == [a_delivery_message().delivery_id]

@@ -98,6 +98,8 @@ def test_a_redelivery_sends_the_same_webhook_id_again_and_is_logged_as_attempt_2
     tenant.write(tenant.a_license())
     assert eventually(lambda: len(receiver.deliveries) == 1)
     delivery_id = receiver.deliveries[0].webhook_id
+    logged = {delivery_id: "succeeded"}
+    assert eventually(lambda: delivery_log_statuses(tenant.stack.info, tenant.token, webhook_id) == logged)
 
     # When it is redelivered through the API
     status, accepted = tenant.call("POST", f"/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")

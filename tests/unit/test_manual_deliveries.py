@@ -61,6 +61,38 @@ def test_a_redelivery_keeps_to_the_callers_account_and_role(world, principal, we
     assert queue.sent == []
 
 
+@pytest.mark.parametrize(
+    ("latest", "reason"),
+    [
+        pytest.param({"status": DeliveryStatus.PENDING}, "still in flight", id="attempt in flight"),
+        pytest.param(
+            {"status": DeliveryStatus.FAILED, "next_attempt_at": NOW + timedelta(minutes=5)},
+            "a retry of this delivery is queued for 2026-11-29T10:05:00Z",
+            id="retry queued",
+        ),
+    ],
+)
+def test_a_redelivery_never_takes_an_attempt_number_already_taken(world, latest, reason) -> None:
+    # Given a delivery whose next attempt number is already spoken for
+    manual, log, queue = world
+    log.complete_all([a_delivery_record(attempt=3, requested_at=NOW - timedelta(seconds=10), **latest)])
+    # When an admin redelivers it, Then it is refused (its claim would lose to the other), and nothing is queued
+    with pytest.raises(Conflict, match=reason):
+        manual.redeliver(ADMIN, WEBHOOK_ID, a_delivery_record().delivery_id, now=NOW)
+    assert queue.sent == []
+
+
+def test_a_claim_that_outlived_its_function_can_be_redelivered(world) -> None:
+    # Given an attempt claimed and never completed (it reads as unknown once older than the function timeout)
+    manual, log, queue = world
+    log.complete_all(
+        [a_delivery_record(attempt=3, status=DeliveryStatus.PENDING, requested_at=NOW - timedelta(minutes=5))]
+    )
+    # When an admin redelivers it, Then the next attempt is queued
+    assert manual.redeliver(ADMIN, WEBHOOK_ID, a_delivery_record().delivery_id, now=NOW).attempt == 4
+    assert len(queue.sent) == 1
+
+
 def test_a_delivery_whose_body_was_not_kept_cannot_be_redelivered(world) -> None:
     manual, log, _ = world
     log.records.clear()

@@ -64,7 +64,7 @@ def list_deliveries(
     status: Annotated[DeliveryStatus | None, Query()] = None,
     event: Annotated[str | None, Query(description="Only attempts of this event.")] = None,
     since: Annotated[datetime | None, Query(description="Requested at or after (RFC 3339).")] = None,
-    until: Annotated[datetime | None, Query(description="Requested before (RFC 3339).")] = None,
+    until: Annotated[datetime | None, Query(description="Requested at or before (RFC 3339).")] = None,
 ) -> DeliveryPageView:
     if event is not None and event not in EVENT_NAMES | {TEST_EVENT}:
         message = "not an event of the catalogue"

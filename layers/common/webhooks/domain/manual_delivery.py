@@ -13,7 +13,14 @@ from pydantic import ValidationError
 
 from webhooks.catalogue import TEST_EVENT
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
-from webhooks.domain.delivery_history import DeliveryFilters, LogPosition, decode_cursor, encode_cursor, scope_of
+from webhooks.domain.delivery_history import (
+    DeliveryFilters,
+    LogPosition,
+    as_seen_at,
+    decode_cursor,
+    encode_cursor,
+    scope_of,
+)
 from webhooks.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from webhooks.domain.ids import delivery_id, new_test_event_id
 from webhooks.domain.messages import DeliveryMessage, Trigger
@@ -76,13 +83,22 @@ class ManualDeliveries:
         self._queue = queue
         self._rate_limit = rate_limit
 
-    def redeliver(self, principal: Principal, webhook_id: str, delivery_id_: str) -> Accepted:
-        """Queue the same delivery (same id, same body) as its next attempt."""
+    def redeliver(
+        self, principal: Principal, webhook_id: str, delivery_id_: str, now: datetime | None = None
+    ) -> Accepted:
+        """Queue the same delivery (same id, same body) as its next attempt, unless that attempt number is
+        taken: by an attempt still in flight, or by a retry already queued (its claim would win, and this
+        redelivery would be dropped as a duplicate after a 202)."""
         principal.require_admin()
         self._require_webhook(principal, webhook_id)
         attempts = self._attempts(principal, webhook_id, delivery_id_)
         if not attempts:
             raise NotFound(f"delivery {delivery_id_} not found")
+        latest, moment = attempts[-1], now or datetime.now(UTC)
+        if as_seen_at(latest, moment).status is DeliveryStatus.PENDING:
+            raise Conflict("this delivery's latest attempt is still in flight; redeliver it once it is logged")
+        if _retry_queued(latest, moment):
+            raise Conflict(f"a retry of this delivery is queued for {latest.next_attempt_at:%Y-%m-%dT%H:%M:%SZ}")
         return self._send(_next_attempt(attempts))
 
     def recover(
@@ -182,11 +198,15 @@ class ManualDeliveries:
         return webhook
 
 
+def _retry_queued(latest: DeliveryRecord, now: datetime) -> bool:
+    """The retry policy has queued the next attempt (it is due later): that attempt number is taken."""
+    return latest.next_attempt_at is not None and latest.next_attempt_at > now
+
+
 def _still_failed(attempts: list[DeliveryRecord], end: datetime, now: datetime) -> bool:
     """The latest attempt failed before `end`, and no retry of it is queued: there is something to recover."""
     latest = attempts[-1]
-    retry_queued = latest.next_attempt_at is not None and latest.next_attempt_at > now
-    return latest.status is DeliveryStatus.FAILED and latest.requested_at < end and not retry_queued
+    return latest.status is DeliveryStatus.FAILED and latest.requested_at < end and not _retry_queued(latest, now)
 
 
 def _next_attempt(attempts: list[DeliveryRecord]) -> DeliveryMessage:

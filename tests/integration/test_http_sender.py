@@ -124,6 +124,14 @@ def test_a_trickling_answer_is_cut_off_at_the_attempt_deadline(receiver: Receive
     assert len(result.response_excerpt or "") < 600
 
 
+def test_header_lines_trickling_past_the_attempt_bound_are_a_timeout(receiver: Receiver) -> None:
+    # Given a receiver that sends a header line every 0.1 s for 3 s (each read well within the read timeout)
+    # When an attempt bounded to 1.5 s (1 s connect + 0.5 s read) is made
+    result = _post(receiver.url("/drip-headers"), read_timeout=0.5)
+    # Then it ends as a timeout, not as the 200 that completes after the bound
+    assert (result.http_status, result.error_kind) == (None, ErrorKind.TIMEOUT)
+
+
 def test_loopback_is_refused_unless_the_setting_allows_it(receiver: Receiver) -> None:
     refusing = UrllibSender(SystemResolver(), allow_loopback=False, pool_size=1)
     result = _post(receiver.url("/ok"), refusing)

@@ -3,7 +3,8 @@
 The path picks the behaviour: /ok, /redirect (Location: the cloud metadata address), /client-error,
 /gone, /server-error (503 + Retry-After), /odd-retry-after (503 + a Retry-After of
 superscript digits, byte 0xB2), /slow?ms=N, /never (no answer), /reset (TCP reset),
-/huge (a 10 MB body), /drip (a body trickling one byte at a time). Every request is recorded.
+/huge (a 10 MB body), /drip (a body trickling one byte at a time), /drip-headers (header lines
+trickling). Every request is recorded.
 """
 
 from __future__ import annotations
@@ -104,6 +105,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer_drip(self, query: dict[str, list[str]]) -> None:
         self._stream(200, b"d", 600, pause=0.05)
+
+    def _answer_drip_headers(self, query: dict[str, list[str]]) -> None:
+        """A status line, then one header line every 0.1 s for 3 s: each read is quick, their sum is not."""
+        self.send_response(200)
+        self.flush_headers()
+        try:
+            for index in range(30):
+                if self.receiver.released.is_set():
+                    break
+                self.wfile.write(f"x-trickle-{index}: 1\r\n".encode())
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.wfile.write(b"content-length: 0\r\n\r\n")
+        except OSError:  # the client gave up, as it should
+            pass
+        self.close_connection = True
 
     def _stream(self, status: int, chunk: bytes, count: int, pause: float) -> None:
         self.send_response(status)

@@ -7,12 +7,18 @@ certificate verified against the URL's host name.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import certifi
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     HTTPError,
     NewConnectionError,
@@ -22,6 +28,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import (
     TimeoutError as Urllib3Timeout,
 )
+from urllib3.response import HTTPResponse
 
 from webhooks.domain.delivery import RESPONSE_EXCERPT_BYTES, ErrorKind
 from webhooks.domain.destination import IPAddress, Resolver, UnsafeDestination, parse_destination, vetted_addresses
@@ -31,6 +38,56 @@ from webhooks.domain.sending import OutboundRequest, SendResult
 # Below the deliver function's 60 s timeout, so an attempt always ends before Lambda stops it.
 MAX_ATTEMPT_SECONDS = 45.0
 _READ_CHUNK_BYTES = 1024
+
+
+# When the attempt made on this thread must have its answer's status line and headers (monotonic clock).
+_HEADERS_DEADLINE: ContextVar[float | None] = ContextVar("headers_deadline", default=None)
+
+
+def _before_deadline(connection: HTTPConnection, read_headers: Callable[[], HTTPResponse]) -> HTTPResponse:
+    """urllib3 bounds each read, not their sum: a receiver trickling header lines could hold the attempt,
+    and with it the batch, past the function timeout. At the deadline the socket is shut, which ends the
+    read; what was read by then (http.client takes the end of input for the end of the headers) is dropped."""
+    deadline = _HEADERS_DEADLINE.get()
+    if deadline is None:
+        return read_headers()
+    cut = threading.Event()
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shut, args=(connection, cut))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        response = read_headers()
+    finally:
+        watchdog.cancel()
+    if cut.is_set():
+        response.close()
+        raise TimeoutError("no complete answer within the attempt's time bound")
+    return response
+
+
+def _shut(connection: HTTPConnection, cut: threading.Event) -> None:
+    cut.set()
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):
+            connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+class _BoundedHTTPConnection(HTTPConnection):
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 declares it
+        return _before_deadline(self, super().getresponse)
+
+
+class _BoundedHTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 declares it
+        return _before_deadline(self, super().getresponse)
+
+
+class _BoundedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _BoundedHTTPConnection
+
+
+class _BoundedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _BoundedHTTPSConnection
 
 
 class SystemResolver:
@@ -51,6 +108,7 @@ class UrllibSender:
         self._pools = urllib3.PoolManager(
             num_pools=max_pools, maxsize=pool_size, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where()
         )
+        self._pools.pool_classes_by_scheme = {"http": _BoundedHTTPPool, "https": _BoundedHTTPSPool}
 
     def post(self, request: OutboundRequest) -> SendResult:
         started = time.monotonic()
@@ -72,6 +130,7 @@ class UrllibSender:
         )
         total = min(request.connect_timeout_seconds + request.read_timeout_seconds, MAX_ATTEMPT_SECONDS)
         deadline = started + total
+        bound = _HEADERS_DEADLINE.set(deadline)
         try:
             response = pool.urlopen(
                 "POST",
@@ -88,7 +147,11 @@ class UrllibSender:
             )
         except Exception as error:  # every transport failure becomes a logged outcome
             kind, detail = _classify(error)
+            if time.monotonic() >= deadline:  # the watchdog cut it, or a read timed out at the bound
+                kind, detail = ErrorKind.TIMEOUT, "no complete answer within the attempt's time bound"
             return SendResult(error_kind=kind, error_detail=detail, duration_ms=_ms(started))
+        finally:
+            _HEADERS_DEADLINE.reset(bound)
         excerpt, truncated = _read_capped(response, deadline, request.read_timeout_seconds)
         status = response.status
         outcome: ErrorKind | None = None

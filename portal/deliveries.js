@@ -1,7 +1,7 @@
 // The delivery log of one webhook (filters: status, event, time range; recovery of what failed) and one
 // delivery's attempts.
 import { api, path } from "./api.js";
-import { h, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { h, openDialog, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
 
 const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
 const TEST_EVENT = "webhook.test";
@@ -70,9 +70,7 @@ const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset(
  */
 function recoverDialog(webhook, onRecovered) {
   const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(new Date(Date.now() - 24 * 3600_000)) });
-  const dialog = h("dialog", { class: "confirm recover" });
-  const close = () => { dialog.close(); dialog.remove(); };
-  const recover = async () => {
+  const recover = async (close) => {
     const url = path("webhooks", webhook.webhook_id, "deliveries", "recover");
     let body = { since: toInstant(since.value) };
     let queued = 0;
@@ -94,20 +92,15 @@ function recoverDialog(webhook, onRecovered) {
       showProblem(error);
     }
   };
-  replace(
-    dialog,
-    h("h2", {}, "Recover failed deliveries of ", webhook.name),
-    h("p", {}, "Sends again, with the same webhook-id, every delivery whose latest attempt failed since the time below. Deliveries answered or retried since are left alone."),
-    h("label", {}, "Failed since ", since),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "primary", onclick: recover }, "Send them again"),
-      h("button", { type: "button", onclick: close }, "Cancel"),
-    ),
-  );
-  document.body.append(dialog);
-  dialog.showModal();
+  openDialog("confirm recover", {
+    title: ["Recover failed deliveries of ", webhook.name],
+    body: [
+      h("p", {}, "Sends again, with the same webhook-id, every delivery whose latest attempt failed since the time below. Deliveries answered or retried since are left alone."),
+      h("label", {}, "Failed since ", since),
+    ],
+    confirm: "Send them again",
+    onConfirm: recover,
+  });
 }
 
 export async function logScreen(view, catalogue, webhookId, filters, navigate) {

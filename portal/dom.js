@@ -85,3 +85,25 @@ export const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 export function statusBadge(status) {
   return h("span", { class: `badge ${status}` }, status);
 }
+
+/**
+ * A modal dialog: a title, the body's elements, then the confirm button (`confirmClass`) and Cancel.
+ * `onConfirm(close)` runs when confirmed; closing removes the dialog from the page.
+ */
+export function openDialog(className, { title, body, confirm, confirmClass = "primary", onConfirm }) {
+  const dialog = h("dialog", { class: className });
+  const close = () => { dialog.close(); dialog.remove(); };
+  replace(
+    dialog,
+    h("h2", {}, title),
+    body,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: confirmClass, onclick: () => onConfirm(close) }, confirm),
+      h("button", { type: "button", onclick: close }, "Cancel"),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}

@@ -1,6 +1,6 @@
 // Create and edit: name, URL, environment, events (grouped by entity, with wildcards), description, retries.
 import { api, path } from "./api.js";
-import { clearBanner, clearFieldErrors, h, replace, showBanner, showProblem } from "./dom.js";
+import { clearBanner, clearFieldErrors, h, openDialog, replace, showBanner, showProblem } from "./dom.js";
 import { secretPanel } from "./webhooks.js";
 
 const ENVIRONMENTS = ["production", "staging", "development"];
@@ -123,33 +123,24 @@ function showConflict() {
 
 /** Asks before deleting; the DELETE names the version the admin saw, so a concurrent change is not lost. */
 function deleteDialog(webhook, etag, navigate) {
-  const dialog = h("dialog", { class: "confirm" });
-  const close = () => { dialog.close(); dialog.remove(); };
-  const remove = async () => {
-    try {
-      await api("DELETE", path("webhooks", webhook.webhook_id), { ifMatch: etag });
-      close();
-      showBanner("info", `${webhook.name} is deleted.`);
-      navigate("#/webhooks", { keepBanner: true });
-    } catch (error) {
-      close();
-      if (error.status === 412) showConflict();
-      else showProblem(error);
-    }
-  };
-  replace(
-    dialog,
-    h("h2", {}, "Delete ", webhook.name, "?"),
-    h("p", {}, "It stops receiving events at once and cannot be restored. Its delivery log is kept until it expires."),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "danger", onclick: remove }, "Delete webhook"),
-      h("button", { type: "button", onclick: close }, "Cancel"),
-    ),
-  );
-  document.body.append(dialog);
-  dialog.showModal();
+  openDialog("confirm", {
+    title: ["Delete ", webhook.name, "?"],
+    body: h("p", {}, "It stops receiving events at once and cannot be restored. Its delivery log is kept until it expires."),
+    confirm: "Delete webhook",
+    confirmClass: "danger",
+    onConfirm: async (close) => {
+      try {
+        await api("DELETE", path("webhooks", webhook.webhook_id), { ifMatch: etag });
+        close();
+        showBanner("info", `${webhook.name} is deleted.`);
+        navigate("#/webhooks", { keepBanner: true });
+      } catch (error) {
+        close();
+        if (error.status === 412) showConflict();
+        else showProblem(error);
+      }
+    },
+  });
 }
 
 export async function formScreen(view, catalogue, webhookId, navigate) {

@@ -1,7 +1,7 @@
 // The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret, links to
 // edit (and delete), the delivery log and the change history.
 import { api, path } from "./api.js";
-import { clearBanner, h, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { clearBanner, h, openDialog, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
 
 /**
  * A secret, shown once: it lives only in this element (never in storage, history or the console),
@@ -38,34 +38,23 @@ function rotateDialog(webhook, onRotated) {
     h("option", { value: "3600" }, "keeps signing for 1 hour"),
     h("option", { value: "86400", selected: true }, "keeps signing for 24 hours"),
   );
-  const dialog = h("dialog", { class: "rotate" });
-  const rotate = async () => {
-    try {
-      const { data } = await api("POST", path("webhooks", webhook.webhook_id, "secret", "rotate"), {
-        body: { grace_period_seconds: Number(grace.value) },
-      });
-      dialog.close();
-      dialog.remove();
-      onRotated(data.secret);
-    } catch (error) {
-      dialog.close();
-      dialog.remove();
-      showProblem(error);
-    }
-  };
-  replace(
-    dialog,
-    h("h2", {}, "Rotate the signing secret of ", webhook.name),
-    h("label", {}, "The current secret ", grace),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "primary", onclick: rotate }, "Rotate secret"),
-      h("button", { type: "button", onclick: () => { dialog.close(); dialog.remove(); } }, "Cancel"),
-    ),
-  );
-  document.body.append(dialog);
-  dialog.showModal();
+  openDialog("rotate", {
+    title: ["Rotate the signing secret of ", webhook.name],
+    body: h("label", {}, "The current secret ", grace),
+    confirm: "Rotate secret",
+    onConfirm: async (close) => {
+      try {
+        const { data } = await api("POST", path("webhooks", webhook.webhook_id, "secret", "rotate"), {
+          body: { grace_period_seconds: Number(grace.value) },
+        });
+        close();
+        onRotated(data.secret);
+      } catch (error) {
+        close();
+        showProblem(error);
+      }
+    },
+  });
 }
 
 async function setEnabled(webhook, enabled, reload) {

@@ -42,6 +42,7 @@ _READ_CHUNK_BYTES = 1024
 
 # When the attempt made on this thread must have its answer's status line and headers (monotonic clock).
 _HEADERS_DEADLINE: ContextVar[float | None] = ContextVar("headers_deadline", default=None)
+_PAST_DEADLINE = "no complete answer within the attempt's time bound"
 
 
 def _before_deadline(connection: HTTPConnection, read_headers: Callable[[], HTTPResponse]) -> HTTPResponse:
@@ -57,11 +58,15 @@ def _before_deadline(connection: HTTPConnection, read_headers: Callable[[], HTTP
     watchdog.start()
     try:
         response = read_headers()
+    except Exception as error:
+        if cut.is_set():  # the shut socket broke the read: the bound ended it, not the receiver
+            raise TimeoutError(_PAST_DEADLINE) from error
+        raise
     finally:
         watchdog.cancel()
     if cut.is_set():
         response.close()
-        raise TimeoutError("no complete answer within the attempt's time bound")
+        raise TimeoutError(_PAST_DEADLINE)
     return response
 
 
@@ -147,8 +152,6 @@ class UrllibSender:
             )
         except Exception as error:  # every transport failure becomes a logged outcome
             kind, detail = _classify(error)
-            if time.monotonic() >= deadline:  # the watchdog cut it, or a read timed out at the bound
-                kind, detail = ErrorKind.TIMEOUT, "no complete answer within the attempt's time bound"
             return SendResult(error_kind=kind, error_detail=detail, duration_ms=_ms(started))
         finally:
             _HEADERS_DEADLINE.reset(bound)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,13 @@ import pytest
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, SECRET, a_webhook
+from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_item import item_to_record
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
+from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import CorruptWebhookItem, DynamoWebhookStore, WebhookItem, WebhooksNotRead
 from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.messages import Trigger
@@ -106,15 +109,21 @@ def test_unprocessed_keys_are_read_again_and_still_unread_ones_raise(aws: MotoAw
         store.get_many(keys)
 
 
-def test_a_stored_webhook_that_does_not_read_back_fails_without_quoting_its_secret(aws: MotoAws) -> None:
+@pytest.mark.parametrize("read", ["deliver's batch read", "manage's listing"])
+def test_a_stored_webhook_that_does_not_read_back_fails_without_quoting_its_secret(aws: MotoAws, read: str) -> None:
     # Given a stored webhook whose secret lost its created_at (pydantic's error text quotes its input)
     document = WebhookItem.from_entity(a_webhook()).to_document()
     del document["secrets"][0]["created_at"]
-    aws.session.client("dynamodb").put_item(TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(document))
-    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
-    # When deliver reads it (its error is logged with every message of the batch)
+    client, table = aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"]
+    client.put_item(TableName=table, Item=to_item(document))
+    audit = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"])
+    reads: dict[str, Callable[[], object]] = {
+        "deliver's batch read": lambda: DynamoWebhookStore(client, table).get_many([("acme", a_webhook().webhook_id)]),
+        "manage's listing": lambda: list(DynamoWebhookRepository(client, table, audit).iterate("acme", None)),
+    }
+    # When deliver or manage reads it (deliver logs its error with every message of the batch)
     with pytest.raises(CorruptWebhookItem) as raised:
-        store.get_many([("acme", a_webhook().webhook_id)])
+        reads[read]()
     # Then the error says where the item is wrong, and no part of the secret is in it
     assert "secrets.0.created_at" in str(raised.value)
     logged = f"{raised.value!r} {''.join(traceback.format_exception(raised.value))}"

@@ -11,8 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
-from webhooks.adapters.dynamo_codec import from_item, to_item
-from webhooks.adapters.webhook_store import FIRST_WEBHOOK_ID, QUOTA_ITEM_ID, DynamoWebhookStore, WebhookItem
+from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.webhook_store import (
+    FIRST_WEBHOOK_ID,
+    QUOTA_ITEM_ID,
+    DynamoWebhookStore,
+    WebhookItem,
+    webhook_from_item,
+)
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.errors import Conflict, PreconditionFailed, QuotaExceeded
 from webhooks.domain.webhook import Webhook
@@ -48,7 +54,7 @@ class DynamoWebhookRepository:
         while True:
             response = self._client.query(**request)
             for item in response["Items"]:
-                yield WebhookItem.model_validate(from_item(item)).to_entity()
+                yield webhook_from_item(item)
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -131,7 +131,7 @@ class DynamoWebhookStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _entity(item) if item else None
+        return webhook_from_item(item) if item else None
 
     def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook]:
         """The webhooks found among (account_id, webhook_id) keys, consistently read with BatchGetItem;
@@ -146,7 +146,7 @@ class DynamoWebhookStore:
                     wait_before_round(round_number, self._sleep)
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table, []):
-                    webhook = _entity(item)
+                    webhook = webhook_from_item(item)
                     found[(webhook.account_id, webhook.webhook_id)] = webhook
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
@@ -165,7 +165,7 @@ class DynamoWebhookStore:
         }
         while True:
             response = self._client.query(**request)
-            webhooks.extend(_entity(item) for item in response["Items"])
+            webhooks.extend(webhook_from_item(item) for item in response["Items"])
             if "LastEvaluatedKey" not in response:
                 return webhooks
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -175,7 +175,8 @@ def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
     return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}
 
 
-def _entity(item: dict[str, Any]) -> Webhook:
+def webhook_from_item(item: dict[str, Any]) -> Webhook:
+    """The webhook a stored item holds; CorruptWebhookItem (never pydantic's text) when it does not read back."""
     try:
         return WebhookItem.model_validate(from_item(item)).to_entity()
     except ValidationError as error:  # its text quotes the input, secrets included: keep only the places

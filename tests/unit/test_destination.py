@@ -6,15 +6,9 @@ import ipaddress
 
 import pytest
 
+from webhooks.domain.address_policy import IPAddress, address_refusal, ip_literal
 from webhooks.domain.delivery import ErrorKind
-from webhooks.domain.destination import (
-    IPAddress,
-    UnsafeDestination,
-    ip_literal,
-    parse_destination,
-    refusal,
-    vetted_addresses,
-)
+from webhooks.domain.destination import UnsafeDestination, parse_destination, vetted_addresses
 
 
 class FixedResolver:
@@ -63,21 +57,21 @@ class FixedResolver:
     ],
 )
 def test_non_global_addresses_are_refused(address: str) -> None:
-    assert refusal(ipaddress.ip_address(address), allow_loopback=False) is not None
+    assert address_refusal(ipaddress.ip_address(address), allow_loopback=False) is not None
 
 
 @pytest.mark.parametrize(
     "address", ["93.184.215.14", "8.8.8.8", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1"]
 )
 def test_public_addresses_are_accepted(address: str) -> None:
-    assert refusal(ipaddress.ip_address(address), allow_loopback=False) is None
+    assert address_refusal(ipaddress.ip_address(address), allow_loopback=False) is None
 
 
 def test_loopback_is_allowed_only_by_the_explicit_setting() -> None:
-    assert refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback=True) is None
-    assert refusal(ipaddress.ip_address("::1"), allow_loopback=True) is None
-    assert refusal(ipaddress.ip_address("10.0.0.1"), allow_loopback=True) is not None
-    assert refusal(ipaddress.ip_address("::ffff:127.0.0.1"), allow_loopback=True) is not None
+    assert address_refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback=True) is None
+    assert address_refusal(ipaddress.ip_address("::1"), allow_loopback=True) is None
+    assert address_refusal(ipaddress.ip_address("10.0.0.1"), allow_loopback=True) is not None
+    assert address_refusal(ipaddress.ip_address("::ffff:127.0.0.1"), allow_loopback=True) is not None
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import ipaddress
 import pytest
 
 from webhooks.catalogue import Environment
+from webhooks.domain.address_policy import IPAddress
 from webhooks.domain.delivery import ErrorKind
-from webhooks.domain.destination import IPAddress, UnsafeDestination, parse_destination, vetted_addresses
+from webhooks.domain.destination import UnsafeDestination, parse_destination, vetted_addresses
 from webhooks.domain.errors import InvalidInput
 from webhooks.domain.url_policy import UrlPolicy
 
@@ -115,3 +116,34 @@ def test_a_rebinding_name_passes_create_time_and_is_refused_once_it_resolves_pri
 def test_public_urls_pass_both_checks_and_idn_hosts_are_sent_in_ascii(url: str) -> None:
     assert (_refused_at_create(url), _refused_at_send(url, Resolver(PUBLIC))) == (False, False)
     assert parse_destination(url, allow_http=False).host.isascii()
+
+
+# Forms where create and send time once disagreed, or that ipaddress answers differently across versions.
+EDGE_FORMS = [
+    "https://[::ffff:8.8.8.8]/x",  # IPv4-mapped public: refused at both (a socket spelling, never a receiver)
+    "https://[64:ff9b::808:808]/x",  # NAT64 of a public address: reached at both
+    "https://[64:ff9b:1::808:808]/x",  # local-use NAT64
+    "https://[2002:808:808::]/x",  # 6to4 of a public address
+    "https://[2002:c000:8::]/x",  # 6to4 of 192.0.0.8
+    "https://192.0.0.8/x",
+    "https://[2001:1::1]/x",
+    "https://[2001:0:4136:e378::1]/x",  # Teredo
+    "https://134744072/x",  # 8.8.8.8 in decimal
+    "https://0x08.8.8.8/x",
+    "https://[3fff::1]/x",
+    "https://[2620:4f:8000::1]/x",
+]
+PUBLIC_FORMS = [
+    "https://hooks.example.com/x",
+    "https://ｈｏｏｋｓ.example.com/x",
+    f"https://{PUBLIC}/x",
+    "https://[2606:4700::1111]/x",
+    "https://hooks.example.com:8443/x",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_LITERALS + HOSTILE_NAMES + EDGE_FORMS + PUBLIC_FORMS)
+def test_create_time_and_send_time_give_the_same_answer_for_every_form(url: str) -> None:
+    names_resolve_publicly = Resolver(PUBLIC)  # so only what the URL says by itself decides
+
+    assert _refused_at_create(url) == _refused_at_send(url, names_resolve_publicly)

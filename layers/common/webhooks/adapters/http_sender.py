@@ -30,8 +30,9 @@ from urllib3.exceptions import (
 )
 from urllib3.response import HTTPResponse
 
+from webhooks.domain.address_policy import IPAddress
 from webhooks.domain.delivery import RESPONSE_EXCERPT_BYTES, ErrorKind
-from webhooks.domain.destination import IPAddress, Resolver, UnsafeDestination, parse_destination, vetted_addresses
+from webhooks.domain.destination import Resolver, UnsafeDestination, parse_destination, vetted_addresses
 from webhooks.domain.retry import parse_retry_after
 from webhooks.domain.sending import OutboundRequest, SendResult
 

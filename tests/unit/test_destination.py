@@ -122,6 +122,7 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private() -> None:
         ("https:///nohost", True),
         ("https://user:pass@hooks.example.com/", True),
         ("https://hooks.example.com:99999/", True),
+        ("https://hooks.example.com:0/", True),  # urllib3 would read port 0 as "the default"
     ],
 )
 def test_urls_that_are_not_https_or_not_plain_are_refused(url: str, allow_http: bool) -> None:

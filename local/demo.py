@@ -23,7 +23,7 @@ from local.receiver import ReceivedDelivery, Receiver
 from local.stack_process import StackFailed, StackProcess
 from local.state import StackInfo, state_dir
 from webhooks.catalogue import CATALOGUE
-from webhooks.domain.delivery import DeliveryStatus
+from webhooks.delivery.record import DeliveryStatus
 from webhooks.domain.principal import Role
 
 ACCOUNT = "acme"

@@ -17,13 +17,13 @@ from pydantic import SecretStr
 
 from local.demo_records import demo_writes
 from webhooks.catalogue import CATALOGUE, TEST_EVENT, Entity, Environment
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.signing import encode_body, signed_headers
+from webhooks.delivery_log.redelivery import ManualDeliveries
 from webhooks.domain.derivation import ChangeKind, StreamChange, derive
 from webhooks.domain.emission import message_for
 from webhooks.domain.ids import delivery_id
-from webhooks.domain.manual_delivery import ManualDeliveries
-from webhooks.domain.messages import DeliveryMessage
 from webhooks.domain.principal import Principal, Role
-from webhooks.domain.signing import encode_body, signed_headers
 from webhooks.domain.webhook import SigningSecret, Webhook
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,35 +7,41 @@ the same: the first failed record's sequence number, from which Lambda retries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import single_metric
-from botocore.config import Config
 
+from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.delivery_queue import DEFAULT_CONCURRENCY, SqsDeliveryQueue
 from webhooks.adapters.stream_records import partial_batch_response, read_records
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.config import EmitSettings
-from webhooks.domain.emission import EmissionReport, Emitter, Governance, WebhookSource
-from webhooks.domain.webhook_cache import CachedWebhookSource
+from webhooks.domain.emission import EmissionReport, Emitter, Governance
 from webhooks.observability import MetricUnit, instrument, metrics
 
-settings = EmitSettings.from_environ()
-_client_config = Config(retries={"mode": "standard"}, max_pool_connections=DEFAULT_CONCURRENCY + 2)
-_dynamodb = boto3.client("dynamodb", config=_client_config)
-_webhooks: WebhookSource = DynamoWebhookStore(_dynamodb, settings.webhooks_table)
-if settings.webhook_cache_seconds > 0:
-    _webhooks = CachedWebhookSource(_webhooks, settings.webhook_cache_seconds)
-emitter = Emitter(
-    webhooks=_webhooks,
-    sender=SqsDeliveryQueue(boto3.client("sqs", config=_client_config), settings.delivery_queue_url),
-    delivery_log=DynamoDeliveryLog(_dynamodb, settings.deliveries_table),
-    table_entities=settings.table_entities,
-    governance=Governance(settings.permitted_environments, settings.permitted_events),
-    delivery_log_retention_days=settings.delivery_log_retention_days,
-)
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def build(settings: EmitSettings, clients: AwsClients) -> Handler:
+    """The emit function, wired with `clients`."""
+    emitter = Emitter(
+        webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
+        sender=SqsDeliveryQueue(clients.sqs, settings.delivery_queue_url),
+        delivery_log=DynamoDeliveryLog(clients.dynamodb, settings.deliveries_table),
+        table_entities=settings.table_entities,
+        governance=Governance(settings.permitted_environments, settings.permitted_events),
+        delivery_log_retention_days=settings.delivery_log_retention_days,
+    )
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        changes = read_records(event.get("Records", []))
+        report = emitter.emit(changes)
+        _publish(report)
+        return partial_batch_response(changes, report.first_failed)
+
+    return instrument(handle, tracing_enabled=settings.tracing_enabled)
 
 
 def _publish(report: EmissionReport) -> None:
@@ -50,11 +56,6 @@ def _publish(report: EmissionReport) -> None:
             metric.add_dimension(name="event", value=event)
 
 
-def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    changes = read_records(event.get("Records", []))
-    report = emitter.emit(changes)
-    _publish(report)
-    return partial_batch_response(changes, report.first_failed)
-
-
-handler = instrument(_handle, tracing_enabled=settings.tracing_enabled)
+settings = EmitSettings.from_environ()
+# One pooled connection per concurrent SendMessageBatch, plus the webhook reads.
+handler = build(settings, AwsClients.on_first_use(max_pool_connections=DEFAULT_CONCURRENCY + 2))

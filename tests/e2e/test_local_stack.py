@@ -18,8 +18,8 @@ from tests.e2e.conftest import RunningStack
 from tests.support.builders import NOW, a_delivery_message
 from tests.support.local_stack import wait_for
 from webhooks.adapters.delivery_item import record_to_item
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
-from webhooks.domain.messages import Trigger
+from webhooks.delivery.message import Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.domain.principal import Role
 
 pytestmark = pytest.mark.e2e

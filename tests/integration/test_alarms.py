@@ -16,9 +16,10 @@ from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import a_delivery_message, a_license, a_webhook
 from tests.support.events import sqs_event
-from tests.support.handlers import LoadedHandler
+from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
 from tests.support.streams import Platform
+from webhooks.adapters.aws_clients import client
 from webhooks.catalogue import Environment
 
 # A metric as CloudWatch identifies it: namespace, name, and its dimensions (name, value), sorted.
@@ -98,8 +99,11 @@ def emitted_metrics(
     not_due = {"not_before": datetime.now(UTC) + timedelta(hours=1)}
     deliver(sqs_event(message("ok"), message("failing"), message("unknown"), message("later", **not_due), "{}"))
     deliver(sqs_event(message("ok")))  # the same attempt again: a duplicate
-    DynamoFaults(deliver.module._dynamodb).throttle("PutItem", times=1)
-    deliver(sqs_event(message("first"), message("second")))  # one claim fails: an error, SQS hands it over again
+    dynamodb = client("dynamodb")
+    DynamoFaults(dynamodb).throttle("PutItem", times=1)
+    deliver.with_clients(function_clients(dynamodb=dynamodb))(
+        sqs_event(message("first"), message("second"))
+    )  # one claim fails: an error, SQS hands it over again
     emitted: set[Metric] = set()
     for line in capsys.readouterr().out.splitlines():
         if '"_aws"' not in line:

@@ -13,14 +13,15 @@ from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import SECRET, a_delivery_message, a_webhook
 from tests.support.events import sqs_event
-from tests.support.handlers import LoadedHandler
+from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
+from webhooks.adapters.aws_clients import client
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.catalogue import Environment
-from webhooks.domain.delivery import DeliveryStatus, ErrorKind
-from webhooks.domain.messages import DeliveryMessage
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.domain.webhook import RetryPolicy, Webhook
 
 LOOPBACK = {"ALLOW_LOOPBACK_DELIVERY": "true", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
@@ -137,10 +138,11 @@ def test_a_throttled_claim_fails_only_its_message_and_sqs_retrying_the_batch_pos
     aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
 ) -> None:
     # Given a batch of three messages whose first claim DynamoDB throttles
-    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    dynamodb = client("dynamodb")
+    deliver = handler_for("DeliverFunction", **LOOPBACK).with_clients(function_clients(dynamodb=dynamodb))
     webhook = _webhook(aws, receiver, "/ok")
     bodies = [_message(webhook, delivery_id=f"msg_{index}").model_dump_json() for index in range(3)]
-    DynamoFaults(deliver.module._dynamodb).throttle("PutItem", times=1)
+    DynamoFaults(dynamodb).throttle("PutItem", times=1)
     # When the batch is delivered, and SQS hands the whole batch over again
     first = deliver(sqs_event(*bodies))
     second = deliver(sqs_event(*bodies))

@@ -6,10 +6,10 @@ from tests.integration.conftest import MotoAws
 from tests.support.builders import a_delivery_message, a_delivery_record, a_webhook
 from tests.support.fakes import InMemoryWebhooks, RecordingQueue
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
-from webhooks.domain.delivering import STORED_BODY_LIMIT_BYTES
-from webhooks.domain.manual_delivery import ManualDeliveries
+from webhooks.delivery.deliverer import STORED_BODY_LIMIT_BYTES
+from webhooks.delivery.signing import encode_body
+from webhooks.delivery_log.redelivery import ManualDeliveries
 from webhooks.domain.principal import Principal, Role
-from webhooks.domain.signing import encode_body
 
 ADMIN = Principal("acme", "admin@acme", Role.ADMIN)
 ATTEMPTS = 5

@@ -14,9 +14,9 @@ from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery_log.queries import DeliveryFilters, DeliveryQueries
 from webhooks.domain.audit import AuditAction, FieldChange
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
-from webhooks.domain.delivery_history import DeliveryFilters, DeliveryQueries
 from webhooks.domain.principal import Principal, Role
 
 ACME = Principal("acme", "viewer@acme", Role.READER)

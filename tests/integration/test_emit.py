@@ -13,7 +13,7 @@ from tests.support.handlers import LoadedHandler
 from tests.support.streams import Platform
 from webhooks.adapters.delivery_item import item_to_record
 from webhooks.catalogue import Environment
-from webhooks.domain.delivery import DeliveryStatus, ErrorKind
+from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.domain.ids import delivery_id, event_id
 
 
@@ -195,22 +195,6 @@ def test_a_message_too_large_for_sqs_becomes_a_failed_delivery_record(
     assert (record.status, record.error_kind) == (DeliveryStatus.FAILED, ErrorKind.PAYLOAD_TOO_LARGE)
     assert record.webhook_id == a_webhook().webhook_id
     assert record.expires_at > 0
-
-
-def test_with_the_optional_cache_an_accounts_webhooks_are_read_once_across_invocations(
-    aws: MotoAws, platform: Platform, handler_for: Callable[..., LoadedHandler]
-) -> None:
-    # Given emit with a 5-second webhook cache (off by default)
-    emit = handler_for("EmitFunction", WEBHOOK_CACHE_SECONDS="5")
-    platform.register(a_webhook())
-    # When two batches of the same account arrive one after the other
-    platform.put("LicensesTable", a_license())
-    emit(platform.stream_event("LicensesTable"))
-    platform.put("LicensesTable", a_license(id="lic_2"))
-    emit(platform.stream_event("LicensesTable"))
-    # Then both were delivered, with one Query of the webhooks table in all
-    assert len(platform.received()) == 2
-    assert [call.action for call in aws.recorder.calls] == ["dynamodb:Query", "sqs:SendMessage", "sqs:SendMessage"]
 
 
 def test_without_the_cache_every_batch_reads_the_webhooks(

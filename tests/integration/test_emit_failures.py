@@ -4,9 +4,7 @@ record taken out of the shard's way by the event source mapping (retries, bisect
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import boto3
 import pytest
 
 from local.pollers.mappings import PollerStats, event_source_mappings
@@ -15,8 +13,9 @@ from local.sam_template import translated_template
 from tests.integration.conftest import MotoAws
 from tests.support.builders import a_license, a_webhook
 from tests.support.fakes import FlakySqs
-from tests.support.handlers import LoadedHandler
+from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.streams import Platform
+from webhooks.adapters.aws_clients import client
 from webhooks.adapters.stream_records import StreamBatchFailed
 
 
@@ -29,25 +28,16 @@ def platform(aws: MotoAws) -> Platform:
     return platform
 
 
-def _emit_with_sqs(
-    handler_for: Callable[..., LoadedHandler], monkeypatch: pytest.MonkeyPatch, **flaky: str
-) -> LoadedHandler:
-    """The emit handler, loaded so that its SQS client is a FlakySqs around the real (moto) one."""
-    real_client = boto3.client
-
-    def client(service: str, *args: Any, **kwargs: Any) -> Any:
-        made = real_client(service, *args, **kwargs)  # type: ignore[call-overload]
-        return FlakySqs(made, **flaky) if service == "sqs" else made
-
-    monkeypatch.setattr(boto3, "client", client)
-    return handler_for("EmitFunction")
+def _emit_with_sqs(handler_for: Callable[..., LoadedHandler], **flaky: str) -> LoadedHandler:
+    """The emit handler, built with a FlakySqs around the real (moto) SQS client."""
+    return handler_for("EmitFunction").with_clients(function_clients(sqs=FlakySqs(client("sqs"), **flaky)))
 
 
 def test_entries_sqs_rejects_fail_their_record_and_everything_after_it(
     platform: Platform, handler_for: Callable[..., LoadedHandler], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given SQS rejects the message of the sixth license
-    emit = _emit_with_sqs(handler_for, monkeypatch, fail_entries_with='"lic_05"')
+    emit = _emit_with_sqs(handler_for, fail_entries_with='"lic_05"')
     event = platform.stream_event("LicensesTable")
     # When emit handles the twelve records
     response = emit(event)
@@ -61,7 +51,7 @@ def test_a_throttled_call_fails_the_records_it_carried(
     platform: Platform, handler_for: Callable[..., LoadedHandler], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given SQS throttles the SendMessageBatch call that carries the eleventh license (the second call)
-    emit = _emit_with_sqs(handler_for, monkeypatch, throttle_calls_with='"lic_10"')
+    emit = _emit_with_sqs(handler_for, throttle_calls_with='"lic_10"')
     event = platform.stream_event("LicensesTable")
     # When emit handles the twelve records
     response = emit(event)
@@ -73,7 +63,7 @@ def test_a_throttled_call_fails_the_records_it_carried(
 def test_a_batch_failing_from_its_first_record_raises_so_that_it_is_bisected(
     platform: Platform, handler_for: Callable[..., LoadedHandler], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emit = _emit_with_sqs(handler_for, monkeypatch, fail_entries_with='"lic_00"')
+    emit = _emit_with_sqs(handler_for, fail_entries_with='"lic_00"')
     with pytest.raises(StreamBatchFailed, match="failed from record 0"):
         emit(platform.stream_event("LicensesTable"))
 

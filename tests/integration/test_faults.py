@@ -25,14 +25,15 @@ from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import a_delivery_message, a_webhook
 from tests.support.events import sqs_event
 from tests.support.fakes import FailingTableWrites
-from tests.support.handlers import LoadedHandler
+from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
+from webhooks.adapters.aws_clients import client
 from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.catalogue import Environment
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.delivery_history import as_seen_at
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.delivery_log.queries import as_seen_at
 from webhooks.domain.webhook import Webhook
 
 LOOPBACK = {"ALLOW_LOOPBACK_DELIVERY": "true", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
@@ -130,22 +131,14 @@ def test_a_claim_whose_answer_is_lost_is_sent_again_by_the_sdk_and_the_message_i
 ) -> None:
     """Guarantee: a claim the table wrote but whose answer never came back is still this delivery's claim
     when the SDK sends it again, so the message is posted (once) rather than taken for a duplicate."""
-    real_client = boto3.client
-    lost_answers: list[list[int]] = []  # per DynamoDB client the handler builds
-
-    def client(service: str, *args: Any, **kwargs: Any) -> Any:
-        made = real_client(service, *args, **kwargs)  # type: ignore[call-overload]
-        if service == "dynamodb":
-            lost_answers.append(DynamoFaults(made).lose_answer("PutItem", times=1))
-        return made
-
-    monkeypatch.setattr(boto3, "client", client)
-    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    dynamodb = client("dynamodb")
+    lost_answers = DynamoFaults(dynamodb).lose_answer("PutItem", times=1)
+    deliver = handler_for("DeliverFunction", **LOOPBACK).with_clients(function_clients(dynamodb=dynamodb))
     webhook = _webhook(aws, receiver, "/ok")
 
     assert deliver(sqs_event(_body(webhook))) == NO_FAILURES
 
-    assert [answers for answers in lost_answers if answers] == [[200]]  # the claim's first answer was lost
+    assert lost_answers == [200]  # the claim's first answer was lost
     assert receiver.paths() == ["/ok"]
     assert _record(aws, f"msg_{webhook.webhook_id}").status is DeliveryStatus.SUCCEEDED
 
@@ -166,21 +159,13 @@ def test_when_the_result_cannot_be_logged_the_attempt_shows_as_unknown_and_is_ne
 ) -> None:
     """Guarantee: once a POST went out, the same SQS message handed over again never POSTs a second time;
     the claim written before the POST stays visible (pending, then `unknown` once the function is gone)."""
-    real_client = boto3.client
     fault = threading.Event()  # set: writes to the delivery log fail once the POST went out
     fault.set()
     deliveries_table = aws.deployed.tables["DeliveriesTable"]
-
-    def client(service: str, *args: Any, **kwargs: Any) -> Any:
-        made = real_client(service, *args, **kwargs)  # type: ignore[call-overload]
-        if service != "dynamodb":
-            return made
-        return FailingTableWrites(
-            made, deliveries_table, failing=lambda: fault.is_set() and bool(receiver.requests), crash=crash
-        )
-
-    monkeypatch.setattr(boto3, "client", client)
-    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    dynamodb = FailingTableWrites(
+        client("dynamodb"), deliveries_table, failing=lambda: fault.is_set() and bool(receiver.requests), crash=crash
+    )
+    deliver = handler_for("DeliverFunction", **LOOPBACK).with_clients(function_clients(dynamodb=dynamodb))
     webhook = _webhook(aws, receiver, "/ok")
     event = sqs_event(_body(webhook))
 

@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from local.sam_template import ROOT
 from tests.support.builders import SECRET, a_delivery_message
-from webhooks.domain.signing import encode_body, signed_headers
+from webhooks.delivery.signing import encode_body, signed_headers
 
 GUIDE = ROOT / "docs" / "receiving-webhooks.md"
 OTHER_SECRET = "whsec_b2xkIHNlY3JldCBzdGlsbCBpbiBncmFjZQ=="

@@ -12,10 +12,10 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from tests.support.builders import SECRET, a_delivery_message
 from tests.support.receivers import HUGE_BODY_BYTES, Receiver
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
-from webhooks.domain.address_policy import IPAddress
-from webhooks.domain.delivery import RESPONSE_EXCERPT_BYTES, ErrorKind
-from webhooks.domain.sending import OutboundRequest, SendResult
-from webhooks.domain.signing import encode_body, signed_headers
+from webhooks.delivery.address_policy import IPAddress
+from webhooks.delivery.outbound import OutboundRequest, SendResult
+from webhooks.delivery.record import RESPONSE_EXCERPT_BYTES, ErrorKind
+from webhooks.delivery.signing import encode_body, signed_headers
 
 
 class RebindingResolver:

@@ -14,8 +14,8 @@ from tests.support.builders import NOW, a_delivery_record
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN, OTHER_ADMIN, READER, ManageApi
 from webhooks.adapters.delivery_item import record_to_item
-from webhooks.domain.delivery import DeliveryStatus, ErrorKind
-from webhooks.domain.messages import DeliveryMessage, Trigger
+from webhooks.delivery.message import DeliveryMessage, Trigger
+from webhooks.delivery.record import DeliveryStatus, ErrorKind
 
 
 @pytest.fixture

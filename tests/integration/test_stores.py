@@ -19,8 +19,8 @@ from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import CorruptWebhookItem, DynamoWebhookStore, WebhookItem, WebhooksNotRead
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.messages import Trigger
+from webhooks.delivery.message import Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.webhook import RetryPolicy
 
 

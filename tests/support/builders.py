@@ -8,9 +8,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from webhooks.catalogue import Environment
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.delivery.message import DeliveryMessage, Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.domain.derivation import StreamChange
-from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.webhook import SigningSecret, Webhook
 
 NOW = datetime(2026, 11, 29, 10, 0, 0, 123_000, tzinfo=UTC)

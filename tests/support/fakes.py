@@ -11,11 +11,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from webhooks.adapters.delivery_item import sortable_time
-from webhooks.domain.delivery import DeliveryRecord
-from webhooks.domain.delivery_batch import AttemptKey, Claim, attempt_key
-from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
-from webhooks.domain.messages import DeliveryMessage
-from webhooks.domain.sending import OutboundRequest, SendResult
+from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.outbound import OutboundRequest, SendResult
+from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.webhook import Webhook
 
 

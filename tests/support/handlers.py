@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from local.sam_template import DeployedDataPlane, function_environment, translated_template
 from tests.support.aws_calls import AwsCallRecorder
+from webhooks.adapters.aws_clients import AwsClients, client
 
 
 def handler_module_name(function: str) -> str:
@@ -27,11 +29,17 @@ class LoadedHandler:
     function: str
     module: ModuleType
     recorder: AwsCallRecorder
+    handler: Callable[[dict[str, Any], Any], Any] | None = None  # None: the module's own
+
+    def with_clients(self, clients: AwsClients) -> LoadedHandler:
+        """The same function built anew by its `build(settings, clients)`: a container with these clients."""
+        return replace(self, handler=self.module.build(self.module.settings, clients))
 
     def __call__(self, event: dict[str, Any], context: Any = None) -> Any:
         # Only the calls made during this invocation count: tests may seed tables through the same session.
         first_call = len(self.recorder.calls)
-        result = self.module.handler(event, context or LambdaContext(self.function))
+        handler = self.handler or self.module.handler
+        result = handler(event, context or LambdaContext(self.function))
         undeclared = self.recorder.undeclared(self.function, since=first_call)
         assert not undeclared, f"{self.function} made AWS calls webhooks.permissions does not declare: {undeclared}"
         return result
@@ -64,3 +72,8 @@ def load_handler(
     sys.modules.pop(module_name, None)
     module = importlib.import_module(module_name)
     return LoadedHandler(function, module, recorder)
+
+
+def function_clients(*, dynamodb: Any = None, sqs: Any = None) -> AwsClients:
+    """The factory's clients on the test's (moto) session, or the stand-ins passed for them."""
+    return AwsClients(dynamodb=dynamodb or client("dynamodb"), sqs=sqs or client("sqs"))

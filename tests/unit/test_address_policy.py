@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from webhooks.domain import address_policy
-from webhooks.domain.address_policy import address_refusal, host_refusal, names_loopback
+from webhooks.delivery import address_policy
+from webhooks.delivery.address_policy import address_refusal, host_refusal, names_loopback
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "common"
 
@@ -138,7 +138,7 @@ def _answers_of(python: str) -> dict[str, str | None]:
     script = (
         "import ipaddress, json, sys\n"
         f"sys.path.insert(0, {str(LAYER)!r})\n"
-        "from webhooks.domain.address_policy import address_refusal\n"
+        "from webhooks.delivery.address_policy import address_refusal\n"
         "addresses = json.load(sys.stdin)\n"
         "print(json.dumps({a: address_refusal(ipaddress.ip_address(a), allow_loopback=False) for a in addresses}))\n"
     )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
-
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.events import sqs_event
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender
 from webhooks.catalogue import Environment
-from webhooks.deliver_batch import DeliveryBatch
-from webhooks.domain.delivering import Deliverer, DeliveryRules
-from webhooks.whole_batch import WholeBatchSqsProcessor
+from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.sqs_batch import deliver_sqs_batch
 
 RULES = DeliveryRules(
     permitted_environments=frozenset(Environment),
@@ -37,9 +34,7 @@ def test_a_retry_due_time_without_a_time_zone_fails_its_message_alone() -> None:
     naive = a_delivery_message(delivery_id="msg_naive").model_dump(mode="json") | {"not_before": "2026-11-29T09:00:00"}
     event = sqs_event(a_delivery_message().model_dump(mode="json"), naive)
     # When the batch is processed
-    response = process_partial_response(
-        event=event, record_handler=DeliveryBatch(deliverer), processor=WholeBatchSqsProcessor(), context=None
-    )
+    response = deliver_sqs_batch(deliverer, event["Records"])
     # Then the good message is delivered and only the other one is reported (SQS moves it to the DLQ in time)
     assert response == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
     assert [request.headers["webhook-id"] for request in sender.requests] == [a_delivery_message().delivery_id]

@@ -11,12 +11,12 @@ import pytest
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, ThrottledError
 from webhooks.catalogue import Environment
-from webhooks.domain.delivering import Deliverer, DeliveryRules
-from webhooks.domain.delivery import DeliveryStatus, ErrorKind
-from webhooks.domain.delivery_batch import DeliveryOutcome, ResultNotLogged
-from webhooks.domain.delivery_history import as_seen_at
-from webhooks.domain.messages import DeliveryMessage, Trigger
-from webhooks.domain.sending import SendResult
+from webhooks.delivery.attempt import DeliveryOutcome, ResultNotLogged
+from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.message import DeliveryMessage, Trigger
+from webhooks.delivery.outbound import SendResult
+from webhooks.delivery.record import DeliveryStatus, ErrorKind
+from webhooks.delivery_log.queries import as_seen_at
 from webhooks.domain.webhook import RetryPolicy
 
 RULES = DeliveryRules(

@@ -10,8 +10,8 @@ import pytest
 
 from tests.support.builders import NOW, a_delivery_record, a_webhook
 from tests.support.fakes import InMemoryWebhooks
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
-from webhooks.domain.delivery_history import (
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery_log.queries import (
     DeliveryFilters,
     DeliveryQueries,
     LogPosition,

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from tests.support.builders import a_delivery_message
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue, pack
-from webhooks.domain.messages import SQS_MAX_MESSAGE_BYTES, DeliveryMessage
+from webhooks.delivery.message import SQS_MAX_MESSAGE_BYTES, DeliveryMessage
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/delivery"
 

@@ -6,9 +6,9 @@ import ipaddress
 
 import pytest
 
-from webhooks.domain.address_policy import IPAddress, address_refusal, ip_literal
-from webhooks.domain.delivery import ErrorKind
-from webhooks.domain.destination import UnsafeDestination, parse_destination, vetted_addresses
+from webhooks.delivery.address_policy import IPAddress, address_refusal, ip_literal
+from webhooks.delivery.outbound import UnsafeDestination, parse_destination, vetted_addresses
+from webhooks.delivery.record import ErrorKind
 
 
 class FixedResolver:

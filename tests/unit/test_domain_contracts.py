@@ -9,8 +9,8 @@ from pydantic import SecretStr
 
 from tests.support.builders import NOW, SECRET, a_delivery_message, a_webhook
 from webhooks.catalogue import Environment
+from webhooks.delivery.message import DeliveryMessage, format_timestamp
 from webhooks.domain.ids import delivery_id, event_id
-from webhooks.domain.messages import DeliveryMessage, format_timestamp
 from webhooks.domain.webhook import SigningSecret
 
 

@@ -10,11 +10,11 @@ import pytest
 from tests.support.builders import NOW, a_license, a_stream_change, a_webhook
 from tests.support.fakes import FakeDeliveryLog, FakeQueue, FakeWebhookSource
 from webhooks.catalogue import Entity, Environment
-from webhooks.domain.delivery import DeliveryStatus, ErrorKind
+from webhooks.delivery.message import Trigger
+from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.domain.derivation import StreamChange
 from webhooks.domain.emission import Emitter, Governance, UnreadableRecord
 from webhooks.domain.ids import delivery_id, event_id
-from webhooks.domain.messages import Trigger
 
 ENTITIES = {"licenses-dev": Entity.LICENSE, "products-dev": Entity.PRODUCT}
 EVERYTHING = Governance(frozenset(Environment), ("*",))

@@ -11,13 +11,13 @@ import pytest
 from tests.support.builders import NOW, a_delivery_message, a_delivery_record, a_webhook
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue
 from webhooks.catalogue import TEST_EVENT
-from webhooks.domain import manual_delivery
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
+from webhooks.delivery.message import Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery.signing import encode_body
+from webhooks.delivery_log import redelivery
+from webhooks.delivery_log.redelivery import TEST_EVENT_INTERVAL_SECONDS, Accepted, ManualDeliveries
 from webhooks.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound, RateLimited
-from webhooks.domain.manual_delivery import TEST_EVENT_INTERVAL_SECONDS, Accepted, ManualDeliveries
-from webhooks.domain.messages import Trigger
 from webhooks.domain.principal import Principal, Role
-from webhooks.domain.signing import encode_body
 
 ADMIN = Principal("acme", "admin@acme", Role.ADMIN)
 WEBHOOK_ID = a_webhook().webhook_id
@@ -194,7 +194,7 @@ def test_a_recovery_goes_on_page_by_page_and_never_queues_its_own_attempts_again
     outage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     manual, log, queue = outage
-    monkeypatch.setattr(manual_delivery, "RECOVERY_PAGE_SIZE", 1)
+    monkeypatch.setattr(redelivery, "RECOVERY_PAGE_SIZE", 1)
 
     def fail_again(accepted: Accepted) -> None:
         """The attempt a page queued fails too, before the admin asks for the next page."""
@@ -249,7 +249,7 @@ def test_a_recovery_of_an_empty_or_unzoned_range_is_refused(outage, since, until
 
 def test_a_recovery_refuses_a_cursor_made_for_another_range(outage, monkeypatch: pytest.MonkeyPatch) -> None:
     manual, _, queue = outage
-    monkeypatch.setattr(manual_delivery, "RECOVERY_PAGE_SIZE", 1)
+    monkeypatch.setattr(redelivery, "RECOVERY_PAGE_SIZE", 1)
     cursor = manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW).cursor
     assert cursor is not None
     queue.sent.clear()

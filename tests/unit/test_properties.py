@@ -15,10 +15,10 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.support.builders import SECRET, a_delivery_message, a_stream_change
 from webhooks.catalogue import EVENT_NAMES, Entity, Environment
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.signing import signed_headers
 from webhooks.domain.derivation import DerivedEvent, derive
 from webhooks.domain.ids import event_id
-from webhooks.domain.messages import DeliveryMessage
-from webhooks.domain.signing import signed_headers
 
 STATUSES = ["active", "inactive", "suspended", "expired", "revoked", "pending", "failed", "", None]
 JSON_VALUES = st.recursive(

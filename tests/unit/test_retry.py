@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from tests.support.builders import NOW
-from webhooks.domain.delivery import ErrorKind
-from webhooks.domain.retry import backoff_seconds, next_attempt_at, parse_retry_after, sqs_delay_until
-from webhooks.domain.sending import SendResult
+from webhooks.delivery.outbound import SendResult
+from webhooks.delivery.record import ErrorKind
+from webhooks.delivery.retry import backoff_seconds, next_attempt_at, parse_retry_after, sqs_delay_until
 from webhooks.domain.webhook import RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=5, initial_backoff_seconds=30, max_backoff_seconds=3600)

@@ -10,7 +10,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.support.builders import NOW, SECRET, a_delivery_message, a_webhook
-from webhooks.domain.signing import encode_body, signed_headers
+from webhooks.delivery.signing import encode_body, signed_headers
 from webhooks.domain.webhook import SigningSecret
 
 OLD_SECRET = "whsec_b2xkIHNlY3JldCBzdGlsbCBpbiBncmFjZQ=="

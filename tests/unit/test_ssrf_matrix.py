@@ -9,9 +9,9 @@ import ipaddress
 import pytest
 
 from webhooks.catalogue import Environment
-from webhooks.domain.address_policy import IPAddress
-from webhooks.domain.delivery import ErrorKind
-from webhooks.domain.destination import UnsafeDestination, parse_destination, vetted_addresses
+from webhooks.delivery.address_policy import IPAddress
+from webhooks.delivery.outbound import UnsafeDestination, parse_destination, vetted_addresses
+from webhooks.delivery.record import ErrorKind
 from webhooks.domain.errors import InvalidInput
 from webhooks.domain.url_policy import UrlPolicy
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from webhooks.adapters.dynamo_codec import from_item, to_item
 from webhooks.adapters.keys import webhook_ref
+from webhooks.delivery.message import format_timestamp
 from webhooks.domain.audit import AuditRecord
-from webhooks.domain.messages import format_timestamp
 
 
 def audit_sort_key(record: AuditRecord) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhooks.adapters.keys import webhook_ref
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.messages import Trigger
+from webhooks.delivery.message import Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 
 
 def sortable_time(moment: datetime) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 from webhooks.adapters.delivery_item import item_to_record, record_to_item, sortable_time
 from webhooks.adapters.dynamo_batches import BATCH_WRITE_ITEMS, ROUNDS, Sleep, wait_before_round
 from webhooks.adapters.keys import webhook_ref
-from webhooks.domain.delivery import DeliveryRecord
-from webhooks.domain.delivery_batch import AttemptKey, Claim
-from webhooks.domain.delivery_history import DeliveryFilters, LogPosition
+from webhooks.delivery.attempt import AttemptKey, Claim
+from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 
 _UNCLAIMED = "attribute_not_exists(delivery_id)"
 # Query rounds one page may take when a filter discards most items; then the page ends early.

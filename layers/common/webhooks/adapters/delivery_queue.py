@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from webhooks.domain.messages import SQS_MAX_MESSAGE_BYTES, DeliveryMessage
+from webhooks.delivery.message import SQS_MAX_MESSAGE_BYTES, DeliveryMessage
 from webhooks.observability import logger
 
 BATCH_ENTRIES = 10

@@ -30,11 +30,17 @@ from urllib3.exceptions import (
 )
 from urllib3.response import HTTPResponse
 
-from webhooks.domain.address_policy import IPAddress
-from webhooks.domain.delivery import RESPONSE_EXCERPT_BYTES, ErrorKind
-from webhooks.domain.destination import Resolver, UnsafeDestination, parse_destination, vetted_addresses
-from webhooks.domain.retry import parse_retry_after
-from webhooks.domain.sending import OutboundRequest, SendResult
+from webhooks.delivery.address_policy import IPAddress
+from webhooks.delivery.outbound import (
+    OutboundRequest,
+    Resolver,
+    SendResult,
+    UnsafeDestination,
+    parse_destination,
+    vetted_addresses,
+)
+from webhooks.delivery.record import RESPONSE_EXCERPT_BYTES, ErrorKind
+from webhooks.delivery.retry import parse_retry_after
 
 # Below the deliver function's 60 s timeout, so an attempt always ends before Lambda stops it.
 MAX_ATTEMPT_SECONDS = 45.0

@@ -23,10 +23,10 @@ from webhooks.api.delivery_schemas import (
 )
 from webhooks.api.webhook_routes import Caller, Cursor, responses
 from webhooks.catalogue import EVENT_NAMES, TEST_EVENT
-from webhooks.domain.delivery import DeliveryStatus
-from webhooks.domain.delivery_history import MAX_PAGE_SIZE, DeliveryFilters, DeliveryQueries
+from webhooks.delivery.record import DeliveryStatus
+from webhooks.delivery_log.queries import MAX_PAGE_SIZE, DeliveryFilters, DeliveryQueries
+from webhooks.delivery_log.redelivery import ManualDeliveries
 from webhooks.domain.errors import InvalidInput
-from webhooks.domain.manual_delivery import ManualDeliveries
 
 router = Router()  # type: ignore[no-untyped-call]
 

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.manual_delivery import Accepted, Recovery
-from webhooks.domain.messages import Trigger
+from webhooks.delivery.message import Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.delivery_log.redelivery import Accepted, Recovery
 
 
 class _Output(BaseModel):

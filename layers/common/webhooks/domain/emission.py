@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from webhooks.catalogue import Entity, Environment, matches
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.delivery.message import SQS_MAX_MESSAGE_BYTES, DeliveryMessage, Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.derivation import DerivedEvent, StreamChange, Unroutable, derive
 from webhooks.domain.ids import delivery_id
-from webhooks.domain.messages import SQS_MAX_MESSAGE_BYTES, DeliveryMessage, Trigger
 from webhooks.domain.webhook import Webhook
 from webhooks.observability import logger
 

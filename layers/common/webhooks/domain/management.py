@@ -15,12 +15,12 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
+from webhooks.delivery.message import format_timestamp
 from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange, action_for_update, changes_between
 from webhooks.domain.cursor import CursorCodec
 from webhooks.domain.drafts import WebhookDraft, WebhookPatch
 from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
 from webhooks.domain.ids import new_webhook_id
-from webhooks.domain.messages import format_timestamp
 from webhooks.domain.principal import Principal
 from webhooks.domain.url_policy import UrlPolicy
 from webhooks.domain.webhook import SigningSecret, Webhook

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from webhooks.catalogue import Environment
-from webhooks.domain.address_policy import ascii_host, host_refusal, names_loopback
+from webhooks.delivery.address_policy import ascii_host, host_refusal, names_loopback
 from webhooks.domain.errors import InvalidInput
 
 MAX_URL_LENGTH = 2048

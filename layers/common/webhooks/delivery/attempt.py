@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from webhooks.domain.delivery import DeliveryRecord
-from webhooks.domain.messages import DeliveryMessage
-from webhooks.domain.sending import SendResult
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.outbound import SendResult
+from webhooks.delivery.record import DeliveryRecord
 from webhooks.domain.webhook import Webhook
 
 AttemptKey = tuple[str, int]  # (delivery_id, attempt): the delivery log's key

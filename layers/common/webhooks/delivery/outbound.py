@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from webhooks.domain.address_policy import IPAddress, address_refusal, ascii_host, host_refusal, ip_literal
-from webhooks.domain.delivery import ErrorKind
+from webhooks.delivery.address_policy import IPAddress, address_refusal, ascii_host, host_refusal, ip_literal
+from webhooks.delivery.record import ErrorKind
 
 
 class UnsafeDestination(Exception):
@@ -79,3 +79,34 @@ def vetted_addresses(destination: Destination, resolver: Resolver, *, allow_loop
         if reason:
             raise UnsafeDestination(ErrorKind.BLOCKED_ADDRESS, f"{destination.host} resolves to {reason}")
     return addresses
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRequest:
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    allow_http: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What came back: an HTTP status, or an error kind when no (acceptable) answer came."""
+
+    http_status: int | None = None
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
+    response_excerpt: str | None = None
+    response_truncated: bool = False
+    retry_after_seconds: float | None = None
+    duration_ms: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_kind is None and self.http_status is not None and 200 <= self.http_status < 300
+
+
+class Sender(Protocol):
+    def post(self, request: OutboundRequest) -> SendResult: ...

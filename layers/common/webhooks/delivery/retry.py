@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from webhooks.domain.delivery import ErrorKind
-from webhooks.domain.sending import SendResult
+from webhooks.delivery.outbound import SendResult
+from webhooks.delivery.record import ErrorKind
 from webhooks.domain.webhook import RetryPolicy
 
 SQS_MAX_DELAY_SECONDS = 900

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from webhooks.domain.messages import DeliveryMessage
+from webhooks.delivery.message import DeliveryMessage
 
 USER_AGENT = "LicensePlatform-Webhooks/1.0"
 SIGNATURE_HEADER = "webhook-signature"

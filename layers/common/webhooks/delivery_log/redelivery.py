@@ -12,8 +12,9 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from webhooks.catalogue import TEST_EVENT
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus
-from webhooks.domain.delivery_history import (
+from webhooks.delivery.message import DeliveryMessage, Trigger
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery_log.queries import (
     DeliveryFilters,
     LogPosition,
     as_seen_at,
@@ -23,7 +24,6 @@ from webhooks.domain.delivery_history import (
 )
 from webhooks.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from webhooks.domain.ids import delivery_id, new_test_event_id
-from webhooks.domain.messages import DeliveryMessage, Trigger
 from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import Webhook
 

@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from webhooks.domain.messages import DeliveryMessage, Trigger
+from webhooks.delivery.message import DeliveryMessage, Trigger
 
 RESPONSE_EXCERPT_BYTES = 4096
 # The deliver function's timeout (template.yaml): a claim older than this can no longer complete.

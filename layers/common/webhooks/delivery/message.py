@@ -43,7 +43,7 @@ class DeliveryMessage(BaseModel):
     previous_attributes: dict[str, Any] | None = None
     attempt: int = Field(default=1, ge=1)
     trigger: Trigger = Trigger.EVENT
-    # When a retry is due; a wait longer than SQS's 15-minute delay is chained (see domain/retry.py).
+    # When a retry is due; a wait longer than SQS's 15-minute delay is chained (see delivery/retry.py).
     # Aware only: deliver compares it with now, and a naive one would fail the whole batch, not itself.
     not_before: AwareDatetime | None = None
 

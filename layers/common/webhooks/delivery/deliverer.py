@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from webhooks.catalogue import TEST_EVENT, Environment, matches
-from webhooks.domain.delivery import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.delivery_batch import (
+from webhooks.delivery.attempt import (
     AttemptKey,
     BatchAttempt,
     Claim,
@@ -27,10 +26,11 @@ from webhooks.domain.delivery_batch import (
     attempt_key,
     in_turn,
 )
-from webhooks.domain.messages import DeliveryMessage, Trigger
-from webhooks.domain.retry import next_attempt_at, sqs_delay_until
-from webhooks.domain.sending import OutboundRequest, Sender
-from webhooks.domain.signing import SIGNATURE_HEADER, encode_body, signed_headers
+from webhooks.delivery.message import DeliveryMessage, Trigger
+from webhooks.delivery.outbound import OutboundRequest, Sender
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.delivery.retry import next_attempt_at, sqs_delay_until
+from webhooks.delivery.signing import SIGNATURE_HEADER, encode_body, signed_headers
 from webhooks.domain.webhook import RetryPolicy, Webhook
 
 # The request body is kept for redelivery only while a DynamoDB item (400 KB) can hold it.

@@ -1,0 +1,67 @@
+"""Deliver's queue side: SQS records in, the partial batch response (ReportBatchItemFailures) out.
+
+The queue message is parsed here (a malformed one fails alone and reaches the DLQ after maxReceiveCount),
+the batch goes to the Deliverer in one call, every outcome becomes a log line and a metric, and each
+message that failed is named in `batchItemFailures`, so SQS hands over again that message alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from webhooks.delivery.attempt import DeliveryOutcome
+from webhooks.delivery.deliverer import Deliverer
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.observability import MetricUnit, logger, metrics
+
+SqsRecord = Mapping[str, Any]
+
+
+def deliver_sqs_batch(deliverer: Deliverer, records: Sequence[SqsRecord]) -> dict[str, list[dict[str, str]]]:
+    parsed = [_parse(record) for record in records]
+    outcomes = iter(deliverer.deliver_batch([item for item in parsed if isinstance(item, DeliveryMessage)]))
+    failed = [
+        {"itemIdentifier": record["messageId"]}
+        for record, item in zip(records, parsed, strict=True)
+        if not isinstance(item, DeliveryMessage) or not _report(item, next(outcomes))
+    ]
+    return {"batchItemFailures": failed}
+
+
+def _parse(record: SqsRecord) -> DeliveryMessage | None:
+    try:
+        return DeliveryMessage.model_validate_json(record["body"])
+    except ValidationError:
+        # Reported as a batch failure: SQS moves it to the dead-letter queue after maxReceiveCount.
+        logger.error("malformed delivery message", extra={"message_id": record["messageId"]})
+        metrics.add_metric(name="DeliveryMalformed", unit=MetricUnit.Count, value=1)
+        return None
+
+
+def _report(message: DeliveryMessage, outcome: DeliveryOutcome | Exception) -> bool:
+    """Log and count one message's outcome; False when it failed and SQS must hand it over again."""
+    ids = {"event_id": message.event_id, "delivery_id": message.delivery_id, "webhook_id": message.webhook_id}
+    if isinstance(outcome, Exception):
+        logger.warning("delivery attempt not completed", extra=ids | {"error": repr(outcome)})
+        metrics.add_metric(name="DeliveryError", unit=MetricUnit.Count, value=1)
+        return False
+    record = outcome.record
+    logger.info(
+        "delivery attempt",
+        extra=ids
+        | {
+            "attempt": message.attempt,
+            "outcome": outcome.outcome,
+            "http_status": record.http_status if record else None,
+            "error_kind": record.error_kind if record else None,
+            "duration_ms": record.duration_ms if record else None,
+            "webhook_disabled": outcome.disabled_webhook,
+        },
+    )
+    metrics.add_metric(name=f"Delivery{outcome.outcome.title()}", unit=MetricUnit.Count, value=1)
+    if record is not None and record.duration_ms is not None:
+        metrics.add_metric(name="DeliveryDuration", unit=MetricUnit.Milliseconds, value=record.duration_ms)
+    return True

@@ -20,7 +20,6 @@ from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
 from webhooks.delivery_log.queries import DeliveryQueries
 from webhooks.delivery_log.redelivery import ManualDeliveries
-from webhooks.domain.cursor import CursorCodec
 from webhooks.domain.management import WebhookManagement
 from webhooks.domain.url_policy import UrlPolicy
 from webhooks.observability import instrument
@@ -32,8 +31,6 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     management = WebhookManagement(
         repository=DynamoWebhookRepository(clients.dynamodb, settings.webhooks_table, audit_trail),
         audit_trail=audit_trail,
-        # Cursors are bound to account and query; the key only authenticates them (see webhooks.domain.cursor).
-        cursors=CursorCodec(f"cursor:{settings.webhooks_table}".encode()),
         url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
         quota_per_account=settings.webhook_quota_per_account,
     )

@@ -15,8 +15,8 @@ from webhooks.delivery_log.queries import (
     DeliveryFilters,
     DeliveryQueries,
     LogPosition,
-    decode_cursor,
-    encode_cursor,
+    cursor_position,
+    position_cursor,
 )
 from webhooks.domain.errors import InvalidCursor, InvalidInput, NotFound
 from webhooks.domain.principal import Principal, Role
@@ -75,16 +75,16 @@ def test_a_cursor_for_another_webhook_account_or_filter_is_refused() -> None:
     [
         "not base64!",
         base64.urlsafe_b64encode(b"{}").decode(),
-        base64.urlsafe_b64encode(json.dumps({"scope": "x", "position": POSITION.model_dump()}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"s": "x", "p": POSITION.model_dump()}).encode()).decode(),
     ],
 )
 def test_a_forged_or_corrupted_cursor_is_refused(cursor: str) -> None:
     with pytest.raises(InvalidCursor):
-        decode_cursor(cursor, "scope-of-this-query")
+        cursor_position(cursor, "scope-of-this-query")
 
 
 def test_a_cursor_round_trips_within_its_scope() -> None:
-    assert decode_cursor(encode_cursor(POSITION, "s"), "s") == POSITION
+    assert cursor_position(position_cursor(POSITION, "s"), "s") == POSITION
 
 
 def test_another_accounts_webhook_and_deliveries_do_not_exist() -> None:

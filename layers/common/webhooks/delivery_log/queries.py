@@ -6,9 +6,6 @@ cursor is bound to the account, webhook and filters it was made for.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -16,6 +13,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from webhooks.delivery.record import DELIVER_TIMEOUT_SECONDS, DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.cursor import cursor_scope, decode_cursor, encode_cursor
 from webhooks.domain.errors import InvalidCursor, InvalidInput, NotFound
 from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import Webhook
@@ -104,14 +102,14 @@ class DeliveryQueries:
             raise InvalidInput(f"until: {message}", errors=[{"field": "until", "in": "query", "message": message}])
         moment = now or datetime.now(UTC)
         scope = scope_of(principal.account_id, webhook_id, filters)
-        start = decode_cursor(cursor, scope) if cursor else None
+        start = cursor_position(cursor, scope) if cursor else None
         stored, last = self._history.page_for_webhook(
             principal.account_id, webhook_id, filters, start, max(1, min(limit, MAX_PAGE_SIZE))
         )
         records = [as_seen_at(record, moment) for record in stored]
         if filters.status is not None:
             records = [record for record in records if record.status is filters.status]
-        return DeliveryPage(records, encode_cursor(last, scope) if last else None)
+        return DeliveryPage(records, position_cursor(last, scope) if last else None)
 
     def get_delivery(
         self, principal: Principal, webhook_id: str, delivery_id: str, now: datetime | None = None
@@ -142,40 +140,25 @@ class DeliveryQueries:
         return webhook
 
 
-class _Cursor(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-    scope: str
-    position: LogPosition
-
-
 def scope_of(account_id: str, webhook_id: str, filters: DeliveryFilters) -> str:
     """What a cursor is bound to: the account, the webhook and the filters of the query it continues."""
-    text = "\x1f".join(
-        [
-            account_id,
-            webhook_id,
-            str(filters.status or ""),
-            filters.event or "",
-            filters.since.isoformat() if filters.since else "",
-            filters.until.isoformat() if filters.until else "",
-        ]
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    query = {
+        "webhook_id": webhook_id,
+        "status": str(filters.status or ""),
+        "event": filters.event or "",
+        "since": filters.since.isoformat() if filters.since else "",
+        "until": filters.until.isoformat() if filters.until else "",
+    }
+    return cursor_scope(account_id, query)
 
 
-def encode_cursor(position: LogPosition, scope: str) -> str:
-    document = _Cursor(scope=scope, position=position).model_dump_json()
-    return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+def position_cursor(position: LogPosition, scope: str) -> str:
+    return encode_cursor(scope, position.model_dump())
 
 
-def decode_cursor(cursor: str, scope: str) -> LogPosition:
+def cursor_position(cursor: str, scope: str) -> LogPosition:
     """The position a cursor holds, if it was made for exactly this account, webhook and filters."""
     try:
-        document = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        decoded = _Cursor.model_validate_json(document)
-    except (binascii.Error, ValueError, ValidationError) as error:
-        raise InvalidCursor("the cursor is not valid") from error
-    if decoded.scope != scope:
-        raise InvalidCursor("the cursor was made for another query")
-    return decoded.position
+        return LogPosition.model_validate(decode_cursor(cursor, scope))
+    except ValidationError as error:
+        raise InvalidCursor("the cursor is malformed; start again without one") from error

@@ -18,8 +18,8 @@ from webhooks.delivery_log.queries import (
     DeliveryFilters,
     LogPosition,
     as_seen_at,
-    decode_cursor,
-    encode_cursor,
+    cursor_position,
+    position_cursor,
     scope_of,
 )
 from webhooks.domain.errors import Conflict, InvalidInput, NotFound, RateLimited
@@ -129,7 +129,7 @@ class ManualDeliveries:
             raise InvalidInput("since must be before until, and before now")
         filters = DeliveryFilters(status=DeliveryStatus.FAILED, since=since, until=end)
         scope = scope_of(principal.account_id, webhook_id, filters)
-        start = decode_cursor(cursor, scope) if cursor else None
+        start = cursor_position(cursor, scope) if cursor else None
         failed, last = self._history.page_for_webhook(
             principal.account_id, webhook_id, filters, start, RECOVERY_PAGE_SIZE
         )
@@ -143,7 +143,7 @@ class ManualDeliveries:
                 queued.append(self._send(_next_attempt(attempts)))
             except Conflict:
                 not_redeliverable.append(delivery)
-        return Recovery(queued, not_redeliverable, since, end, encode_cursor(last, scope) if last else None)
+        return Recovery(queued, not_redeliverable, since, end, position_cursor(last, scope) if last else None)
 
     def send_test(self, principal: Principal, webhook_id: str, now: datetime | None = None) -> Accepted:
         """Queue a `webhook.test` event for the webhook, at most one per TEST_EVENT_INTERVAL_SECONDS."""

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from webhooks.delivery.message import format_timestamp
 from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange, action_for_update, changes_between
-from webhooks.domain.cursor import CursorCodec
+from webhooks.domain.cursor import cursor_scope, decode_cursor, encode_cursor
 from webhooks.domain.drafts import WebhookDraft, WebhookPatch
 from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
 from webhooks.domain.ids import new_webhook_id
@@ -93,14 +93,12 @@ class WebhookManagement:
         *,
         repository: WebhookRepository,
         audit_trail: AuditTrail,
-        cursors: CursorCodec,
         url_policy: UrlPolicy,
         quota_per_account: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._repository = repository
         self._audit_trail = audit_trail
-        self._cursors = cursors
         self._url_policy = url_policy
         self._quota = quota_per_account
         self._clock = clock
@@ -131,14 +129,14 @@ class WebhookManagement:
         return webhook
 
     def list_page(self, principal: Principal, where: WebhookFilter, limit: int, cursor: str | None) -> Page[Webhook]:
-        query = where.as_query()
-        after = self._cursors.decode(cursor, principal.account_id, query) if cursor else None
+        scope = cursor_scope(principal.account_id, where.as_query())
+        after = str(decode_cursor(cursor, scope)) if cursor else None
         items: list[Webhook] = []
         for webhook in self._repository.iterate(principal.account_id, after):
             if not where.admits(webhook):
                 continue
             if len(items) == limit:
-                return Page(items, self._cursors.encode(principal.account_id, query, items[-1].webhook_id))
+                return Page(items, encode_cursor(scope, items[-1].webhook_id))
             items.append(webhook)
         return Page(items, None)
 
@@ -193,12 +191,12 @@ class WebhookManagement:
         return [secret for secret in current.secrets if secret.is_valid_at(now)]
 
     def history(self, principal: Principal, webhook_id: str, limit: int, cursor: str | None) -> Page[AuditRecord]:
-        query = {"webhook_id": webhook_id}
-        after = self._cursors.decode(cursor, principal.account_id, query) if cursor else None
+        scope = cursor_scope(principal.account_id, {"webhook_id": webhook_id})
+        after = str(decode_cursor(cursor, scope)) if cursor else None
         records, position = self._audit_trail.history(principal.account_id, webhook_id, after, limit)
         if not records and after is None:
             raise NotFound(f"no webhook {webhook_id}")  # every webhook has at least its `created` record
-        next_cursor = self._cursors.encode(principal.account_id, query, position) if position else None
+        next_cursor = encode_cursor(scope, position) if position else None
         return Page(records, next_cursor)
 
     def _current(self, principal: Principal, webhook_id: str, if_match: int | None) -> Webhook:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import SendResult
@@ -64,10 +64,10 @@ class BatchAttempt:
     headers: dict[str, str] = field(default_factory=dict)
     sent: SendResult | None = None
 
-    def settle(self, step: Callable[..., DeliveryOutcome], *arguments: Any) -> None:
+    def settle[**P](self, step: Callable[P, DeliveryOutcome], *args: P.args, **kwargs: P.kwargs) -> None:
         """The message's last step: its outcome, or the exception that fails this message alone."""
         try:
-            self.result = step(*arguments)
+            self.result = step(*args, **kwargs)
         except Exception as error:  # one message's failure must not take the batch with it
             self.result = error
 

@@ -1,7 +1,7 @@
 """Cold import of each handler module in a fresh process, against `import boto3` plus one client.
 
 Median of 5 fresh processes each; the limit (boto3 + one client) is measured in the same run.
-Targets (DESIGN.md section 8): emit and deliver <= 1.3, manage <= 1.6. Prints `ratio=` last:
+Targets: emit and deliver <= 1.3, manage <= 1.6. Prints `ratio=` last:
 the worst handler's ratio divided by its own target (<= 1.0 means every handler meets its target).
 """
 

@@ -1,7 +1,7 @@
 """A batch of 10 messages to endpoints that each take 300 ms, against one 300 ms request.
 
 Concurrent delivery should make the batch cost about one slow request, not ten.
-Target (DESIGN.md section 8): ratio = batch elapsed / one request elapsed <= 1.5. Prints `ratio=` last.
+Target: ratio = batch elapsed / one request elapsed <= 1.5. Prints `ratio=` last.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Same loopback receiver, same moto_server, same number of messages, one run. The 
 per message (a conditional claim, signing, the result; each webhook read once per batch) but
 delivers a batch concurrently. The two sides alternate batch by batch, each warmed first, so load
 from other processes on a shared machine (and the table growing) hits both alike.
-Target (DESIGN.md section 8): ratio = deliver msgs/s / raw msgs/s >= 0.7. Prints `ratio=` last.
+Target: ratio = deliver msgs/s / raw msgs/s >= 0.7. Prints `ratio=` last.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A moto server on a free loopback port holds the template's data plane. 100 real 
 (licenses created in the emulator) go to the emit handler, which fans each out to 10 matching
 webhooks: 1,000 messages. The limit is a plain loop of SendMessageBatch calls (10 per call)
 sending the same 1,000 bodies to the same queue. The queue is purged before every timed run
-(moto slows down with queue depth). Target (DESIGN.md section 8): ratio >= 0.8, where
+(moto slows down with queue depth). Target: ratio >= 0.8, where
 ratio = emit throughput / raw throughput. Handler logs are at WARNING so the terminal stays quiet.
 """
 

@@ -6,7 +6,7 @@ counts POSTs by `webhook-id` (the delivery id: one per event and webhook), so a 
 id and a duplicated one an id seen twice. The delivery log is then counted on the emulator's DeliveriesTable.
 
 Writes are paced (at most `--in-flight` deliveries written but not yet received) because moto's queues
-slow down linearly with their depth (DESIGN.md section 7): the figures are the system's, not a backlog's.
+slow down linearly with their depth: the figures are the system's, not a backlog's.
 Latency is write to receipt per delivery: the writer notes each item's write time, the receiver its receipt.
 """
 

@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark (bench/bench_*.py, each printing `ratio=` last) and write BENCHMARKS.md.
 
-Each ratio is printed next to the limit it was measured against in the same run and its target
-(DESIGN.md section 8); the end-to-end figures come from the last `make load` (.local/load.json).
+Each ratio is printed next to the limit it was measured against in the same run and its target;
+the end-to-end figures come from the last `make load` (.local/load.json).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
         "",
         f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M')} ({platform.machine()}, "
         f"Python {platform.python_version()}). Every ratio is against a limit measured in the same run on the",
-        "same machine (DESIGN.md section 8): absolute times on shared machines are noise, ratios are the figures.",
+        "same machine: absolute times on shared machines are noise, ratios are the figures.",
         "",
         "| benchmark | limit (same run) | target | ratio | met |",
         "|---|---|---|---|---|",

@@ -1,4 +1,4 @@
-"""Domain-table writes that produce every one of the 19 events (DESIGN.md section 3), as a platform service would.
+"""Domain-table writes that produce every one of the 19 events, as a platform service would.
 
 Each write names the events it must produce, so the demo knows what to expect and a test can check the
 list against the stream records the writes really cause. Updates replace the whole item with put_item

@@ -1,6 +1,6 @@
 """Where the local stack listens and what it tells other tools: ports, the state folder, `stack.json`.
 
-The stack.json contract (DESIGN.md section 7) is read by `make token`, the demo, the e2e tests and any
+The stack.json contract is read by `make token`, the demo, the e2e tests and any
 platform service that writes domain records with boto3.
 """
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local.pollers.streams import lambda_record
+from local.pollers.lambda_records import lambda_record
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 # The records are gone (older than the stream's 24 hours) or the stream or shard no longer exists.

@@ -13,7 +13,6 @@ Local simplification: a retried batch holds the same records (Lambda may re-read
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 import logging
@@ -24,31 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from local.pollers.lambda_records import lambda_record
 from local.pollers.mappings import EventSourceMapping, PollerStats
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
 GET_RECORDS_LIMIT = 1000  # DynamoDB Streams' maximum per call
 Invoke = Callable[[dict[str, Any]], Any]
-
-
-def lambda_record(record: Record, stream_arn: str) -> Record:
-    """A GetRecords record as Lambda passes it: eventSourceARN added, epoch seconds and base64 binaries."""
-    converted: Record = _as_json(record)
-    converted["eventSourceARN"] = stream_arn
-    return converted
-
-
-def _as_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _as_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_as_json(item) for item in value]
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, datetime.datetime):
-        return int(value.timestamp())
-    return value
 
 
 @dataclass(frozen=True)

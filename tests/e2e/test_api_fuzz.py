@@ -1,6 +1,6 @@
 """Bad input against the running local API, generated from docs/openapi.json by schemathesis.
 
-Guarantees (DESIGN.md section 6): no input makes the API fail (no 5xx); every 4xx is RFC 9457
+Guarantees: no input makes the API fail (no 5xx); every 4xx is RFC 9457
 problem+json; and a 4xx changes nothing stored (the account's webhooks and audit records are the
 same before and after; the delivery log is not compared: deliver writes it in the background after an
 earlier accepted redelivery or test event). Examples are bounded so that CI stays about a minute.

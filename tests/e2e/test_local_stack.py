@@ -1,4 +1,4 @@
-"""The local stack's own contract (DESIGN.md section 7), through its public interface only."""
+"""The local stack's own contract, through its public interface only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Secrets never appear in logs (DESIGN.md section 6): a whole demo run, every log line it produced read back."""
+"""Secrets never appear in logs: a whole demo run, every log line it produced read back."""
 
 from __future__ import annotations
 

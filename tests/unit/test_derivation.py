@@ -1,4 +1,4 @@
-"""Derivation of events from stream changes: DESIGN.md section 3, one test per row."""
+"""Derivation of events from stream changes: one test per row of the table."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local.pollers.lambda_records import lambda_record
 from local.pollers.mappings import PollerStats
-from local.pollers.streams import lambda_record, on_failure_record, process_batch
+from local.pollers.streams import on_failure_record, process_batch
 from tests.support.local_stack import STREAM_ARN, FakeHandler, a_stream_mapping, a_stream_record, record_ids
 
 

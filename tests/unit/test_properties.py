@@ -1,4 +1,4 @@
-"""Properties that hold for any input (hypothesis): event derivation (DESIGN.md section 3), signing (section 4),
+"""Properties that hold for any input (hypothesis): event derivation, Standard Webhooks signing,
 and the queue body SQS must accept."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo's writes really produce, record by record, the events they claim (DESIGN.md section 3's table)."""
+"""The demo's writes really produce, record by record, the events they claim (the derivation table)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def plain(image: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def events_of(entity: str, record: dict[str, Any]) -> set[str]:
-    """An independent reading of DESIGN.md section 3, as the test's oracle."""
+    """An independent reading of the derivation table (which change gives which events), as the oracle."""
     new, old = plain(record["dynamodb"].get("NewImage")), plain(record["dynamodb"].get("OldImage"))
     if record["eventName"] == "REMOVE":
         return {f"{entity}.deleted"}

@@ -52,7 +52,7 @@ class DeliveryMessage(BaseModel):
         return self.model_dump_json().translate(_REFUSED_BY_SQS)
 
     def body(self) -> dict[str, Any]:
-        """The JSON body the receiver gets (DESIGN.md section 4): the guide's three fields first."""
+        """The JSON body the receiver gets: the customer guide's three fields first, the additive ones after."""
         body: dict[str, Any] = {
             "event": self.event,
             "payload": self.payload,

@@ -1,4 +1,4 @@
-"""The signed request a receiver gets (DESIGN.md section 4), signed by the Standard Webhooks reference code."""
+"""The signed request a receiver gets (Standard Webhooks headers), signed by the spec's reference code."""
 
 from __future__ import annotations
 

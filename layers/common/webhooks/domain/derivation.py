@@ -1,4 +1,4 @@
-"""Stream changes of the domain tables become events (DESIGN.md section 3). Pure: no AWS, no Lambda.
+"""Stream changes of the domain tables become events. Pure: no AWS, no Lambda.
 
 One table-driven rule per (entity, change kind); each rule turns a change into zero or more event
 names. Routing (account, environment) comes from the image the payload is taken from: the new image,
@@ -108,7 +108,7 @@ def _contract_modified(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return ["contract.updated", "contract.suspended"] if _status_became(old, new, "suspended") else ["contract.updated"]
 
 
-# The events of DESIGN.md section 3, one row per (entity, change kind).
+# The events each entity's changes produce, one row per (entity, change kind).
 RULES: Mapping[tuple[Entity, ChangeKind], Rule] = {
     (Entity.LICENSE, ChangeKind.INSERT): _always("license.created"),
     (Entity.LICENSE, ChangeKind.MODIFY): _license_modified,

@@ -86,8 +86,10 @@ class LocalStack:
         session = boto3.Session(region_name=REGION)
         cfn = translated_template()
         deployed = deploy_data_plane(session, **LOCAL_STACK_PARAMETERS)
-        self._functions = load_functions(cfn, deployed, LOCAL_FUNCTION_ENVIRONMENT)
-        self.pollers = [self._poller(mapping, deployed, session) for mapping in event_source_mappings(cfn)]
+        mappings = event_source_mappings(cfn)
+        concurrency = {mapping.function: mapping.maximum_concurrency for mapping in mappings if mapping.kind == "queue"}
+        self._functions = load_functions(cfn, deployed, LOCAL_FUNCTION_ENVIRONMENT, concurrency)
+        self.pollers = [self._poller(mapping, deployed, session) for mapping in mappings]
         for poller in self.pollers:
             thread = threading.Thread(target=poller.run, name=poller.mapping.logical_id, daemon=True)
             thread.start()

@@ -47,8 +47,12 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
     return instrument(handle, tracing_enabled=settings.tracing_enabled)
 
 
+def container(settings: DeliverSettings) -> Handler:
+    """One execution environment's handler, as a cold start makes it: its own clients, pools and threads."""
+    # One pooled connection per concurrent POST; parameters are the adapters' own, so botocore need not check them.
+    clients = AwsClients.on_first_use(max_pool_connections=settings.delivery_concurrency, validate_parameters=False)
+    return build(settings, clients)
+
+
 settings = DeliverSettings.from_environ()
-# One pooled connection per concurrent POST; parameters are the adapters' own, so botocore need not check them.
-handler = build(
-    settings, AwsClients.on_first_use(max_pool_connections=settings.delivery_concurrency, validate_parameters=False)
-)
+handler = container(settings)

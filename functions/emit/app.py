@@ -56,6 +56,11 @@ def _publish(report: EmissionReport) -> None:
             metric.add_dimension(name="event", value=event)
 
 
+def container(settings: EmitSettings) -> Handler:
+    """One execution environment's handler, as a cold start makes it."""
+    # One pooled connection per concurrent SendMessageBatch, plus the webhook reads.
+    return build(settings, AwsClients.on_first_use(max_pool_connections=DEFAULT_CONCURRENCY + 2))
+
+
 settings = EmitSettings.from_environ()
-# One pooled connection per concurrent SendMessageBatch, plus the webhook reads.
-handler = build(settings, AwsClients.on_first_use(max_pool_connections=DEFAULT_CONCURRENCY + 2))
+handler = container(settings)

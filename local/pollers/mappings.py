@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Kind = Literal["stream", "queue"]
-# Lambda's defaults when a mapping leaves a setting out (-1: no limit).
+# Lambda's defaults when a mapping leaves a setting out (-1: no limit). Without ScalingConfig, Lambda scales an
+# SQS mapping up to the account's concurrency; the local stack then runs one invocation at a time.
 DEFAULT_BATCH_SIZE = {"stream": 100, "queue": 10}
 
 
@@ -24,6 +25,8 @@ class EventSourceMapping:
     maximum_record_age_seconds: int = -1
     report_batch_item_failures: bool = False
     on_failure: str | None = None
+    # SQS mappings: how many invocations Lambda runs at once at most (ScalingConfig), 1 for streams here.
+    maximum_concurrency: int = 1
 
     def describe(self) -> str:
         parts = [f"batch {self.batch_size}", f"window {self.batching_window_seconds:g}s"]
@@ -34,6 +37,8 @@ class EventSourceMapping:
             parts.append(f"{self.maximum_retry_attempts} retries")
         if self.on_failure:
             parts.append(f"on failure -> {self.on_failure}")
+        if self.kind == "queue":
+            parts.append(f"up to {self.maximum_concurrency} at once")
         return ", ".join(parts)
 
 
@@ -65,6 +70,7 @@ def event_source_mappings(cfn: dict[str, Any]) -> list[EventSourceMapping]:
                 maximum_record_age_seconds=int(properties.get("MaximumRecordAgeInSeconds", -1)),
                 report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
                 on_failure=_get_att_target(destination) if destination else None,
+                maximum_concurrency=int(properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1)),
             )
         )
     return mappings

@@ -5,6 +5,8 @@ invokes the function with an SQS event, deletes the messages it did not report i
 (all of them stay on a function error or an unknown identifier), and lets the queue do the rest:
 a message left on the queue is received again after its visibility timeout, and the queue's redrive
 policy moves it to the dead-letter queue after maxReceiveCount receives (moto applies it on receive).
+Up to the mapping's MaximumConcurrency batches are in flight at once, each its own receive-invoke-
+acknowledge loop, as Lambda scales an SQS mapping's pollers (the function runs as many containers).
 Local shortcut: a failed message's visibility is cut to a few seconds instead of the queue's 360 s,
 so retries and the DLQ are observable in seconds (LOCAL_RETRY_VISIBILITY_SECONDS, default 2).
 """
@@ -93,6 +95,18 @@ class QueuePoller:
         self._long_poll_seconds = long_poll_seconds
 
     def run(self) -> None:
+        """Poll until stopped, with one loop per concurrent invocation the mapping allows."""
+        others = [
+            threading.Thread(target=self._loop, name=f"{self.mapping.logical_id}-{index}", daemon=True)
+            for index in range(1, self.mapping.maximum_concurrency)
+        ]
+        for thread in others:
+            thread.start()
+        self._loop()
+        for thread in others:
+            thread.join()
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self.poll_once()

@@ -26,7 +26,7 @@ def test_the_pollers_follow_the_templates_event_source_mappings():
         "DeliverFunctionQueue",
     }
     assert mappings["EmitFunctionLicenses"] == a_stream_mapping(batching_window_seconds=1.0)
-    assert mappings["DeliverFunctionQueue"] == a_queue_mapping(batching_window_seconds=1.0)
+    assert mappings["DeliverFunctionQueue"] == a_queue_mapping(batching_window_seconds=1.0, maximum_concurrency=20)
 
 
 def test_functions_load_from_their_code_uri_and_handler():

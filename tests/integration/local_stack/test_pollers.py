@@ -14,7 +14,7 @@ from tests.support.local_stack import FakeHandler, a_queue_mapping, a_stream_map
 
 
 @contextmanager
-def running(poller: StreamPoller) -> Iterator[None]:
+def running(poller: StreamPoller | QueuePoller) -> Iterator[None]:
     thread = threading.Thread(target=poller.run, daemon=True)
     thread.start()
     try:
@@ -94,9 +94,9 @@ def test_a_poison_record_goes_to_the_emit_failure_queue_and_later_records_still_
     assert handler.processed[-1] == "lic-4"
 
 
-def queue_poller(aws: Any, handler: FakeHandler) -> QueuePoller:
+def queue_poller(aws: Any, handler: Any, **mapping_overrides: Any) -> QueuePoller:
     return QueuePoller(
-        a_queue_mapping(),
+        a_queue_mapping(**mapping_overrides),
         queue_url=aws.deployed.queues["DeliveryQueue"],
         queue_arn=aws.deployed.arn("DeliveryQueue"),
         region="us-east-1",
@@ -179,3 +179,29 @@ def test_a_message_that_keeps_failing_moves_to_the_dead_letter_queue_after_max_r
     assert handler.invocations == [["m1"]] * 5  # maxReceiveCount 5 in template.yaml
     (dead,) = received_messages(aws, "DeliveryDeadLetterQueue")
     assert dead["Body"] == "m1"
+
+
+def test_the_queue_is_polled_by_up_to_the_mappings_maximum_concurrency_at_once(aws):
+    # Given a mapping of batch size 1 and maximum concurrency 4, and a function that holds each batch
+    in_flight: list[int] = []
+    lock, release = threading.Lock(), threading.Event()
+    now = [0]
+
+    def slow_handler(event: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            now[0] += 1
+            in_flight.append(now[0])
+        release.wait(timeout=10)
+        with lock:
+            now[0] -= 1
+        return {"batchItemFailures": []}
+
+    poller = queue_poller(aws, slow_handler, batch_size=1, maximum_concurrency=4)
+    send(aws, *[f"m{index}" for index in range(6)])
+    # When it runs until six batches were handed over
+    with running(poller):
+        wait_for(lambda: len(in_flight) >= 4, timeout_seconds=10)
+        release.set()
+        wait_for(lambda: poller.stats.snapshot()["succeeded"] == 6, timeout_seconds=10)
+    # Then four batches were in flight at once, never more
+    assert max(in_flight) == 4

@@ -65,8 +65,9 @@ function attemptRow(webhookId, attempt) {
 const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 /**
- * Sends again every delivery whose latest attempt failed since a time the admin picks: the API answers
- * one page per call, so this follows `next_cursor` (same since and until) until the range is done.
+ * Sends again every delivery whose latest attempt since a time the admin picks failed, or was skipped while
+ * the webhook was disabled: the API answers one page per call, so this follows `next_cursor` (same since and
+ * until) until the range is done.
  */
 function recoverDialog(webhook, onRecovered) {
   const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(new Date(Date.now() - 24 * 3600_000)) });
@@ -95,7 +96,7 @@ function recoverDialog(webhook, onRecovered) {
   openDialog("confirm recover", {
     title: ["Recover failed deliveries of ", webhook.name],
     body: [
-      h("p", {}, "Sends again, with the same webhook-id, every delivery whose latest attempt failed since the time below. Deliveries answered or retried since are left alone."),
+      h("p", {}, "Sends again, with the same webhook-id, every delivery whose latest attempt since the time below failed, or was skipped while the webhook was disabled. Deliveries answered or retried since are left alone."),
       h("label", {}, "Failed since ", since),
     ],
     confirm: "Send them again",

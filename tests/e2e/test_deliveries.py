@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,54 @@ def test_recover_sends_again_what_failed_while_the_endpoint_was_down(
     # And recovering the same range again finds nothing left to send
     status, again = tenant.call("POST", recover, {"since": since.isoformat()})
     assert (status, again["queued"], again["next_cursor"]) == (202, [], None)
+
+
+class DisabledWhileFailing(Receiver):
+    """An endpoint that answers 503; as its first request comes in, its admin disables the webhook (the
+    runbook's advice for a misbehaving endpoint), before the answer, so the retry finds it disabled."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__()
+        self.respond_with = 503
+        self.webhook_id: str | None = None
+        self._tenant = tenant
+
+    def record(self, body: bytes, headers: dict[str, str]) -> int:
+        status = super().record(body, headers)
+        webhook_id, self.webhook_id = self.webhook_id, None
+        if webhook_id is not None:
+            assert self._tenant.call("PATCH", f"/webhooks/{webhook_id}", {"enabled": False})[0] == 200
+        return status
+
+
+def test_recover_sends_again_what_was_skipped_while_the_webhook_was_disabled(tenant: Tenant):
+    with DisabledWhileFailing(tenant) as receiver:
+        # Given a webhook with a retry policy whose endpoint fails, and which its admin disables meanwhile
+        webhook_id = tenant.subscribe(receiver, events=["license.created"])
+        policy: dict[str, Any] = {"max_attempts": 3, "initial_backoff_seconds": 1, "max_backoff_seconds": 1}
+        assert tenant.call("PATCH", f"/webhooks/{webhook_id}", {"retry_policy": policy})[0] == 200
+        receiver.webhook_id = webhook_id
+        since = datetime.now(UTC) - timedelta(minutes=1)
+        tenant.write(tenant.a_license())
+
+        # Then the first attempt fails, and its retry is skipped because the webhook is disabled
+        def outcomes() -> list[tuple[int, str, str | None]]:
+            log = tenant.delivery_log(webhook_id)
+            return sorted((a["attempt"], a["status"], a["error_kind"]) for a in log if a["status"] != "pending")
+
+        assert eventually(lambda: outcomes() == [(1, "failed", "http_status"), (2, "skipped", "webhook_disabled")])
+        (delivery_id,) = {delivery.webhook_id for delivery in receiver.deliveries}
+
+        # When the endpoint is fixed, the webhook enabled again, and an admin recovers its deliveries
+        receiver.respond_with = 200
+        assert tenant.call("PATCH", f"/webhooks/{webhook_id}", {"enabled": True})[0] == 200
+        recover = f"/webhooks/{webhook_id}/deliveries/recover"
+        status, recovery = tenant.call("POST", recover, {"since": since.isoformat()})
+
+        # Then the skipped delivery is queued as attempt 3 and arrives with the same webhook-id, verified
+        assert (status, [(q["delivery_id"], q["attempt"]) for q in recovery["queued"]]) == (202, [(delivery_id, 3)])
+        assert eventually(lambda: len(receiver.deliveries) == 2)
+        assert [(d.webhook_id, d.verified) for d in receiver.deliveries] == [(delivery_id, True), (delivery_id, True)]
+        # And the log shows attempt 3, triggered by the recovery, succeeded
+        assert eventually(lambda: outcomes()[-1:] == [(3, "succeeded", None)])
+        assert [a["trigger"] for a in tenant.delivery_log(webhook_id) if a["attempt"] == 3] == ["redeliver"]

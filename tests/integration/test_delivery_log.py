@@ -110,7 +110,7 @@ def test_a_webhooks_deliveries_page_newest_first_with_filters_and_cursors(aws: M
     assert third.cursor is None
     updated = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(event="license.updated"), limit=2)
     assert [record.delivery_id for record in updated.records] == ["msg_5", "msg_3"]
-    failed = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(status=DeliveryStatus.FAILED))
+    failed = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(statuses=frozenset({DeliveryStatus.FAILED})))
     assert [record.delivery_id for record in failed.records] == ["msg_3"]
     window = DeliveryFilters(since=NOW + timedelta(minutes=2), until=NOW + timedelta(minutes=4))
     assert [r.delivery_id for r in queries.list_deliveries(ACME, WEBHOOK_ID, window).records] == [
@@ -118,6 +118,22 @@ def test_a_webhooks_deliveries_page_newest_first_with_filters_and_cursors(aws: M
         "msg_3",
         "msg_2",
     ]
+
+
+def test_a_page_filtered_on_several_statuses_holds_the_attempts_of_any_of_them(aws: MotoAws) -> None:
+    # Given attempts of every stored status
+    log = _log(aws)
+    for minute, status in enumerate(
+        [DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED, DeliveryStatus.PENDING]
+    ):
+        log.put(
+            a_delivery_record(delivery_id=f"msg_{status}", status=status, requested_at=NOW + timedelta(minutes=minute))
+        )
+    # When a page asks for failed or skipped attempts
+    wanted = DeliveryFilters(statuses=frozenset({DeliveryStatus.FAILED, DeliveryStatus.SKIPPED}))
+    records, last = log.page_for_webhook(ACME.account_id, WEBHOOK_ID, wanted, None, 10)
+    # Then it holds those two, newest first, and nothing else
+    assert ([record.delivery_id for record in records], last) == (["msg_skipped", "msg_failed"], None)
 
 
 def test_deliveries_by_id_and_by_event_stay_in_the_account(aws: MotoAws) -> None:

@@ -157,6 +157,31 @@ def test_recover_queues_every_delivery_that_still_failed_in_the_range(
     assert (message.delivery_id, message.attempt, message.trigger) == ("msg_bad", 3, Trigger.REDELIVER)
 
 
+def test_recover_queues_deliveries_skipped_while_the_webhook_was_disabled_and_no_other_skips(
+    api: ManageApi, aws: MotoAws, logged: dict[str, Any]
+) -> None:
+    # Given a delivery whose retry was skipped while the webhook was disabled, one skipped before its first
+    # attempt for the same reason, and one skipped because the webhook no longer subscribes to its event
+    webhook_id = logged["webhook_id"]
+    paused = {"webhook_id": webhook_id, "delivery_id": "msg_paused", "event_id": "evt_paused"}
+    _log(aws, **paused, status=DeliveryStatus.FAILED, http_status=503, error_kind=ErrorKind.HTTP_STATUS)
+    _log(aws, **paused, attempt=2, status=DeliveryStatus.SKIPPED, error_kind=ErrorKind.WEBHOOK_DISABLED)
+    queued = {"webhook_id": webhook_id, "delivery_id": "msg_queued", "event_id": "evt_queued"}
+    _log(aws, **queued, status=DeliveryStatus.SKIPPED, error_kind=ErrorKind.WEBHOOK_DISABLED)
+    unwanted = {"webhook_id": webhook_id, "delivery_id": "msg_unwanted", "event_id": "evt_unwanted"}
+    _log(aws, **unwanted, status=DeliveryStatus.SKIPPED, error_kind=ErrorKind.NOT_SUBSCRIBED)
+
+    # When an admin recovers the webhook's deliveries of the last day
+    path = f"/webhooks/{webhook_id}/deliveries/recover"
+    answer = api("POST", path, body={"since": (NOW - timedelta(days=1)).isoformat()})
+
+    # Then the failed one and both skipped while disabled are queued again as their next attempts, not the other
+    assert answer.status == 202
+    expected = {("msg_bad", 3), ("msg_paused", 3), ("msg_queued", 2)}
+    assert {(q["delivery_id"], q["attempt"]) for q in answer.body["queued"]} == expected
+    assert {(m.delivery_id, m.attempt, m.trigger) for m in _queued(aws)} == {(*q, Trigger.REDELIVER) for q in expected}
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

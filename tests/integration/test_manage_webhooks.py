@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -156,6 +157,47 @@ def test_rotation_keeps_the_old_secret_signing_for_the_grace_period(api: ManageA
     immediate = api("POST", f"{path}/secret/rotate", body={"grace_period_seconds": 0})
     after = api("GET", f"{path}/secret").body["secrets"]
     assert [s["secret"] for s in after] == [immediate.body["secret"], created["secret"]]
+
+
+def _stored_webhook(aws: MotoAws, webhook_id: str) -> dict[str, Any]:
+    key = {"account_id": {"S": ADMIN["account_id"]}, "webhook_id": {"S": webhook_id}}
+    item = aws.session.client("dynamodb").get_item(TableName=aws.deployed.tables["WebhooksTable"], Key=key)["Item"]
+    return dict(item)
+
+
+def test_a_rotation_that_would_leave_too_many_secrets_signing_is_refused_and_changes_nothing(
+    api: ManageApi, aws: MotoAws
+) -> None:
+    # Given a webhook rotated three times within a day (each old secret signs on for 24 hours)
+    created = api.create()
+    path = f"/webhooks/{created['webhook_id']}"
+    rotations = [api("POST", f"{path}/secret/rotate") for _ in range(3)]
+    assert [rotation.status for rotation in rotations] == [200, 200, 200]
+    before = _stored_webhook(aws, created["webhook_id"])
+    audited = api("GET", f"{path}/audit").body["items"]
+
+    # When it is rotated a fourth time with a grace period
+    refused = api("POST", f"{path}/secret/rotate", body={"grace_period_seconds": 3600})
+
+    # Then that is refused (409 problem+json) naming how many previous secrets sign and when the first stops
+    assert (refused.status, refused.problem_type) == (409, "rotation-limit-reached")
+    # (the first grace period to end is the created secret's, recorded by the first rotation)
+    first_ends = audited[-2]["changes"]["previous_secret_expires_at"]["after"]
+    assert (refused.body["previous_secrets_in_grace"], refused.body["next_grace_period_ends_at"]) == (3, first_ends)
+    assert "whsec_" not in json.dumps(refused.body)
+    # And nothing stored changed: the webhook item, and its audit history
+    assert _stored_webhook(aws, created["webhook_id"]) == before
+    assert api("GET", f"{path}/audit").body["items"] == audited
+
+    # When it is rotated with no grace period instead (a leaked secret)
+    urgent = api("POST", f"{path}/secret/rotate", body={"grace_period_seconds": 0})
+
+    # Then that goes through, and the item still holds the current secret and three previous ones only
+    assert urgent.status == 200
+    signing = [s["secret"] for s in api("GET", f"{path}/secret").body["secrets"]]
+    first, second, _ = (rotation.body["secret"] for rotation in rotations)
+    assert signing == [urgent.body["secret"], second, first, created["secret"]]
+    assert len(_stored_webhook(aws, created["webhook_id"])["secrets"]["L"]) == 4
 
 
 def test_a_grace_period_over_seven_days_is_refused(api: ManageApi) -> None:

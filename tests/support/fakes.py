@@ -98,7 +98,7 @@ class InMemoryDeliveryLog:
                 record
                 for record in self.records.values()
                 if (record.account_id, record.webhook_id) == (account_id, webhook_id)
-                and filters.stored_status in (None, record.status)
+                and (not filters.statuses or record.status in filters.stored_statuses)
                 and filters.event in (None, record.event)
                 and (filters.since is None or record.requested_at >= filters.since)
                 and (filters.until is None or record.requested_at <= filters.until)

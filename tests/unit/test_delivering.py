@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
+from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from tests.support.builders import NOW, a_delivery_message, a_webhook
+from tests.support.builders import NOW, SECRET, a_delivery_message, a_webhook
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, ThrottledError
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome, ResultNotLogged
@@ -17,7 +19,7 @@ from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.delivery_log.queries import as_seen_at
-from webhooks.domain.webhook import RetryPolicy
+from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS, RetryPolicy, SigningSecret
 
 RULES = DeliveryRules(
     permitted_environments=frozenset(Environment),
@@ -70,6 +72,32 @@ def test_a_message_is_posted_once_and_logged_with_its_outcome_and_expiry() -> No
     assert record.expires_at == int((NOW + timedelta(days=30)).timestamp())
     assert "webhook-signature" not in record.request_headers
     assert record.request_body is not None
+
+
+def test_the_signature_header_stays_bounded_however_many_secrets_the_webhook_holds() -> None:
+    # Given a webhook stored before rotations were bounded: 300 rotated-out secrets still in their grace period
+    current = SigningSecret(value=SecretStr(SECRET), created_at=NOW)
+    piled_up = tuple(
+        SigningSecret(value=SecretStr(f"whsec_old{n:03}"), created_at=NOW, expires_at=NOW + timedelta(hours=1))
+        for n in range(300)
+    )
+    world = World()
+    world.webhooks.add(a_webhook(secrets=(current, *piled_up)))
+
+    # When a message is delivered
+    world.deliver(a_delivery_message())
+
+    # Then the current secret and the three most recently rotated out sign it: a few hundred bytes, not 14 KB
+    (request,) = world.sender.requests
+    header, body, delivery_id = (
+        request.headers["webhook-signature"],
+        request.body.decode(),
+        request.headers["webhook-id"],
+    )
+    signed_by = (SECRET, "whsec_old000", "whsec_old001", "whsec_old002")
+    assert header.split(" ") == [StandardWebhook(s).sign(delivery_id, NOW, body) for s in signed_by]
+    assert len(signed_by) == 1 + MAX_PREVIOUS_SECRETS
+    assert len(header) < 256
 
 
 def test_a_duplicate_message_sends_nothing_and_is_not_a_failure() -> None:

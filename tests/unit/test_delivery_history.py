@@ -63,7 +63,9 @@ def test_a_cursor_for_another_webhook_account_or_filter_is_refused() -> None:
     cursor = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(), limit=2).cursor
     assert cursor is not None
     with pytest.raises(InvalidCursor):
-        queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(status=DeliveryStatus.FAILED), cursor=cursor)
+        queries.list_deliveries(
+            ACME, WEBHOOK_ID, DeliveryFilters(statuses=frozenset({DeliveryStatus.FAILED})), cursor=cursor
+        )
     other, _ = _queries([])
     other._webhooks.add(a_webhook(webhook_id="wh-2"))  # type: ignore[attr-defined]
     with pytest.raises(InvalidCursor):
@@ -104,7 +106,9 @@ def test_a_stale_claim_is_listed_and_filtered_as_unknown() -> None:
     )
     queries, _ = _queries([stale, fresh])
     later = NOW + timedelta(minutes=10)
-    page = queries.list_deliveries(ACME, WEBHOOK_ID, DeliveryFilters(status=DeliveryStatus.UNKNOWN), now=later)
+    page = queries.list_deliveries(
+        ACME, WEBHOOK_ID, DeliveryFilters(statuses=frozenset({DeliveryStatus.UNKNOWN})), now=later
+    )
     assert [record.delivery_id for record in page.records] == [stale.delivery_id]
     (attempt,) = queries.get_delivery(ACME, WEBHOOK_ID, stale.delivery_id, now=later)
     assert attempt.status is DeliveryStatus.UNKNOWN

@@ -12,10 +12,10 @@ from tests.support.builders import NOW, a_delivery_message, a_delivery_record, a
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue
 from webhooks.catalogue import TEST_EVENT
 from webhooks.delivery.message import Trigger
-from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery.signing import encode_body
 from webhooks.delivery_log import redelivery
-from webhooks.delivery_log.redelivery import TEST_EVENT_INTERVAL_SECONDS, Accepted, ManualDeliveries
+from webhooks.delivery_log.redelivery import TEST_EVENT_INTERVAL_SECONDS, Accepted, ManualDeliveries, is_recoverable
 from webhooks.domain.errors import Conflict, Forbidden, InvalidCursor, InvalidInput, NotFound, RateLimited
 from webhooks.domain.principal import Principal, Role
 
@@ -145,11 +145,18 @@ def _failed(name: str, minutes_ago: int, **fields: Any) -> DeliveryRecord:
     return a_delivery_record(**(failed | fields))
 
 
+def _skipped(name: str, minutes_ago: int, reason: ErrorKind, **fields: Any) -> DeliveryRecord:
+    """An attempt of delivery `name` that deliver skipped (no POST) for `reason`."""
+    return _failed(name, minutes_ago, status=DeliveryStatus.SKIPPED, error_kind=reason, http_status=None, **fields)
+
+
 @pytest.fixture
 def outage() -> tuple[ManualDeliveries, InMemoryDeliveryLog, RecordingQueue]:
     """Given a webhook whose endpoint was down for an hour: some deliveries failed and stayed failed (one
     on two attempts), one was answered on a later attempt, one is a test event, one failed before the
-    range, one has a retry queued, and one failed with a body too large to keep."""
+    range, one has a retry queued, and one failed with a body too large to keep. The admin disabled the
+    webhook for a while: a retry and a queued delivery were skipped (`webhook_disabled`); two other
+    deliveries were skipped because the webhook no longer wants them (its events and environment changed)."""
     webhooks = InMemoryWebhooks()
     webhooks.add(a_webhook())
     log = InMemoryDeliveryLog()
@@ -165,27 +172,37 @@ def outage() -> tuple[ManualDeliveries, InMemoryDeliveryLog, RecordingQueue]:
             _failed("ping", 15, event=TEST_EVENT),
             _failed("before", 180),
             _failed("retrying", 5, next_attempt_at=LATER),
+            _failed("paused", 45),
+            _skipped("paused", 44, ErrorKind.WEBHOOK_DISABLED, attempt=2),
+            _skipped("queued while paused", 25, ErrorKind.WEBHOOK_DISABLED),
+            _failed("unsubscribed", 28),
+            _skipped("unsubscribed", 27, ErrorKind.NOT_SUBSCRIBED, attempt=2),
+            _skipped("moved", 26, ErrorKind.ENVIRONMENT_MISMATCH),
         ]
     )
     queue = RecordingQueue()
     return ManualDeliveries(webhooks, log, queue, webhooks), log, queue
 
 
-def test_a_recovery_queues_the_next_attempt_of_each_delivery_that_still_failed(outage) -> None:
+def test_a_recovery_queues_the_next_attempt_of_each_delivery_still_undelivered(outage) -> None:
     manual, _, queue = outage
 
     recovery = manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW)
 
-    # Then the deliveries that failed in the range and stayed failed are queued again, newest first,
-    # each as its next attempt, with the same body (the receiver deduplicates on webhook-id)
+    # Then the deliveries whose latest attempt in the range failed, or was skipped while the webhook was
+    # disabled, are queued again, newest first, each as its next attempt, with the same body (the
+    # receiver deduplicates on webhook-id)
     assert [(message.delivery_id, message.attempt, message.trigger) for message, _ in queue.sent] == [
+        (_id("queued while paused"), 2, Trigger.REDELIVER),
         (_id("twice"), 3, Trigger.REDELIVER),
         (_id("b"), 2, Trigger.REDELIVER),
+        (_id("paused"), 3, Trigger.REDELIVER),
         (_id("a"), 2, Trigger.REDELIVER),
     ]
-    assert encode_body(queue.sent[1][0]) == _failed("b", 40).request_body
-    assert [accepted.delivery_id for accepted in recovery.queued] == [_id("twice"), _id("b"), _id("a")]
-    # And what cannot be sent again is named; answered, test, older and retrying deliveries are left alone
+    assert encode_body(queue.sent[2][0]) == _failed("b", 40).request_body
+    assert encode_body(queue.sent[3][0]) == _failed("paused", 45).request_body
+    assert [accepted.delivery_id for accepted in recovery.queued] == [message.delivery_id for message, _ in queue.sent]
+    # And what cannot be sent again is named; answered, test, older, retrying and unwanted deliveries are left alone
     assert recovery.not_redeliverable == [_id("too large")]
     assert (recovery.since, recovery.until, recovery.cursor) == (SINCE, NOW, None)
 
@@ -210,7 +227,7 @@ def test_a_recovery_goes_on_page_by_page_and_never_queues_its_own_attempts_again
             fail_again(accepted)
 
     # Then every delivery that failed in the range was queued exactly once over all the pages
-    recovered = [_id("twice"), _id("b"), _id("a")]
+    recovered = [_id("queued while paused"), _id("twice"), _id("b"), _id("paused"), _id("a")]
     assert [message.delivery_id for message, _ in queue.sent] == recovered
     assert [accepted.delivery_id for page in pages for accepted in page.queued] == recovered
     assert len(pages) > 2
@@ -266,3 +283,20 @@ def test_a_disabled_webhooks_deliveries_are_not_recovered(outage) -> None:
     with pytest.raises(Conflict):
         manual.recover(ADMIN, WEBHOOK_ID, since=SINCE, now=NOW)
     assert queue.sent == []
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "recoverable"),
+    [
+        (DeliveryStatus.FAILED, ErrorKind.HTTP_STATUS, True),
+        (DeliveryStatus.FAILED, ErrorKind.TIMEOUT, True),
+        (DeliveryStatus.SKIPPED, ErrorKind.WEBHOOK_DISABLED, True),
+        *((DeliveryStatus.SKIPPED, reason, False) for reason in ErrorKind if reason is not ErrorKind.WEBHOOK_DISABLED),
+        (DeliveryStatus.SUCCEEDED, None, False),
+        (DeliveryStatus.PENDING, None, False),
+    ],
+)
+def test_only_failed_attempts_and_attempts_skipped_while_disabled_are_recoverable(status, reason, recoverable) -> None:
+    # Given an attempt with that outcome, Then recovery sends its delivery again only when it failed or when
+    # it was skipped because the webhook was disabled (a pause); other skips mean the webhook no longer wants it
+    assert is_recoverable(_failed("x", 5, status=status, error_kind=reason)) is recoverable

@@ -152,10 +152,11 @@ def _by_webhook_request(table: str, ref: str, filters: DeliveryFilters, limit: i
     if filters.until:
         values[":until"] = {"S": sortable_time(filters.until)}
     conditions, names = [], {}
-    if filters.stored_status is not None:
-        conditions.append("#status = :status")
+    if filters.stored_statuses:
+        statuses = {f":status{n}": {"S": status.value} for n, status in enumerate(sorted(filters.stored_statuses))}
+        conditions.append(f"#status IN ({', '.join(statuses)})")
         names["#status"] = "status"
-        values[":status"] = {"S": filters.stored_status.value}
+        values |= statuses
     if filters.event is not None:
         conditions.append("#event = :event")
         names["#event"] = "event"

@@ -69,7 +69,8 @@ def list_deliveries(
     if event is not None and event not in EVENT_NAMES | {TEST_EVENT}:
         message = "not an event of the catalogue"
         raise InvalidInput(f"event: {message}", errors=[{"field": "event", "in": "query", "message": message}])
-    filters = DeliveryFilters(status=status, event=event, since=since, until=until)
+    statuses = frozenset({status} if status else ())
+    filters = DeliveryFilters(statuses=statuses, event=event, since=since, until=until)
     page = service.list_deliveries(caller, webhook_id, filters, cursor=cursor, limit=limit)
     return DeliveryPageView(items=[DeliveryAttemptView.of(r) for r in page.records], next_cursor=page.cursor)
 
@@ -115,7 +116,16 @@ def redeliver(webhook_id: str, delivery_id: str, caller: Caller, service: Manual
 @router.post(
     "/webhooks/<webhook_id>/deliveries/recover",
     responses=responses(HTTPStatus.ACCEPTED, RecoveryView, 400, 404, 409),
-    summary="Send again every delivery whose latest attempt failed in a time range (one page per call)",
+    summary="Send again every delivery left undelivered in a time range (one page per call)",
+    description=(
+        "Queues again, as its next attempt with the same webhook-id, every delivery whose latest attempt in "
+        "[since, until) failed, or was skipped because the webhook was disabled (`webhook_disabled`). Other "
+        "skips (the webhook no longer subscribes to the event, changed environment, the deployment does not "
+        "deliver it) are not sent again, nor are deliveries answered, retried or redelivered since, those "
+        "with a retry queued or an attempt in flight, and test events. An event that occurred while the "
+        "webhook was disabled was never queued for it, so there is nothing to recover. The webhook must be "
+        "enabled (409 otherwise). Repeat with `next_cursor` (and the same since and until) until it is null."
+    ),
 )
 def recover(webhook_id: str, body: RecoveryRequest, caller: Caller, service: Manual) -> Response[RecoveryView]:
     recovery = service.recover(caller, webhook_id, since=body.since, until=body.until, cursor=body.cursor)

@@ -106,13 +106,14 @@ class AcceptedDelivery(_Output):
 
 
 class RecoveryRequest(BaseModel):
-    """Which failed deliveries to send again: those whose latest attempt failed in [since, until)."""
+    """Which deliveries to send again: those whose latest attempt in [since, until) failed, or was skipped
+    because the webhook was disabled."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    since: AwareDatetime = Field(description="Failed at or after this time (RFC 3339, with a time zone).")
+    since: AwareDatetime = Field(description="Latest attempt at or after this time (RFC 3339, with a time zone).")
     until: AwareDatetime | None = Field(
-        default=None, description="Failed before this time; default now. Repeat it, with `cursor`, to go on."
+        default=None, description="Latest attempt before this time; default now. Repeat it, with `cursor`, to go on."
     )
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous call, to go on.")
 

@@ -31,7 +31,7 @@ from webhooks.catalogue import EVENT_NAMES, Environment
 from webhooks.domain.errors import InvalidInput, PreconditionFailed
 from webhooks.domain.management import WebhookFilter, WebhookManagement
 from webhooks.domain.principal import Principal
-from webhooks.domain.webhook import Webhook
+from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS, Webhook
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -154,6 +154,14 @@ def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_matc
     "/webhooks/<webhook_id>/secret/rotate",
     responses=responses(HTTPStatus.OK, RotatedSecret, 404, 409),
     summary="New secret (returned once); the old one keeps signing for the grace period",
+    description=(
+        f"The current secret keeps signing next to the new one for `grace_period_seconds` (0: it stops at "
+        f"once). At most {MAX_PREVIOUS_SECRETS} previous secrets sign, each until its grace period ends; "
+        f"previous secrets whose grace period is over are dropped. A rotation with a grace period while "
+        f"{MAX_PREVIOUS_SECRETS} are still in theirs is refused (409, type rotation-limit-reached, with "
+        "`previous_secrets_in_grace` and `next_grace_period_ends_at`) and changes nothing: rotate again "
+        "after that time, or with a grace period of 0, which is never refused."
+    ),
 )
 def rotate_secret(
     webhook_id: str, caller: Caller, service: Management, body: SecretRotation | None = None

@@ -23,15 +23,15 @@ MAX_PAGE_SIZE = 100
 
 @dataclass(frozen=True, slots=True)
 class DeliveryFilters:
-    status: DeliveryStatus | None = None
+    statuses: frozenset[DeliveryStatus] = frozenset()  # any of them; empty: every status
     event: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
     @property
-    def stored_status(self) -> DeliveryStatus | None:
+    def stored_statuses(self) -> frozenset[DeliveryStatus]:
         """`unknown` is never stored: it is a `pending` claim seen after the function timeout."""
-        return DeliveryStatus.PENDING if self.status is DeliveryStatus.UNKNOWN else self.status
+        return frozenset(DeliveryStatus.PENDING if s is DeliveryStatus.UNKNOWN else s for s in self.statuses)
 
 
 class LogPosition(BaseModel):
@@ -107,8 +107,8 @@ class DeliveryQueries:
             principal.account_id, webhook_id, filters, start, max(1, min(limit, MAX_PAGE_SIZE))
         )
         records = [as_seen_at(record, moment) for record in stored]
-        if filters.status is not None:
-            records = [record for record in records if record.status is filters.status]
+        if filters.statuses:
+            records = [record for record in records if record.status in filters.statuses]
         return DeliveryPage(records, position_cursor(last, scope) if last else None)
 
     def get_delivery(
@@ -144,7 +144,7 @@ def scope_of(account_id: str, webhook_id: str, filters: DeliveryFilters) -> str:
     """What a cursor is bound to: the account, the webhook and the filters of the query it continues."""
     query = {
         "webhook_id": webhook_id,
-        "status": str(filters.status or ""),
+        "status": ",".join(sorted(filters.statuses)),
         "event": filters.event or "",
         "since": filters.since.isoformat() if filters.since else "",
         "until": filters.until.isoformat() if filters.until else "",

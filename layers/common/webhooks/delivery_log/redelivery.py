@@ -1,6 +1,6 @@
-"""Deliveries an admin asks for: a redelivery from the log, a recovery of every failed delivery of a time
-range, and a test event. All go through the queue and the same deliver path (claimed, signed, logged), and
-keep to the caller's account."""
+"""Deliveries an admin asks for: a redelivery from the log, a recovery of every delivery of a time range
+that failed or was skipped while the webhook was disabled, and a test event. All go through the queue and
+the same deliver path (claimed, signed, logged), and keep to the caller's account."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from webhooks.catalogue import TEST_EVENT
 from webhooks.delivery.message import DeliveryMessage, Trigger
-from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery_log.queries import (
     DeliveryFilters,
     LogPosition,
@@ -28,8 +28,10 @@ from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import Webhook
 
 TEST_EVENT_INTERVAL_SECONDS = 10
-# Failed attempts one recovery call reads; the rest is reached with the cursor it returns.
+# Failed and skipped attempts one recovery call reads; the rest is reached with the cursor it returns.
 RECOVERY_PAGE_SIZE = 50
+# The statuses the log query keeps for a recovery to look at; `is_recoverable` then decides.
+_RECOVERABLE_STATUSES = frozenset({DeliveryStatus.FAILED, DeliveryStatus.SKIPPED})
 
 
 class WebhookLookup(Protocol):
@@ -111,8 +113,9 @@ class ManualDeliveries:
         cursor: str | None = None,
         now: datetime | None = None,
     ) -> Recovery:
-        """Queue again every delivery whose latest attempt failed in [since, until), newest first, one page
-        per call. A delivery answered, retried or redelivered since, or a test event, is left alone.
+        """Queue again every delivery whose latest attempt in [since, until) left it undelivered (see
+        `is_recoverable`), newest first, one page per call. A delivery answered, retried or redelivered
+        since, one whose retry is queued or in flight, or a test event, is left alone.
 
         `until` defaults to now and is returned: a continuation (same since and until, and the cursor)
         then never takes the attempts this recovery queued, which are requested after `until`.
@@ -127,17 +130,18 @@ class ManualDeliveries:
         end = min(until or moment, moment)
         if since >= end:
             raise InvalidInput("since must be before until, and before now")
-        filters = DeliveryFilters(status=DeliveryStatus.FAILED, since=since, until=end)
+        filters = DeliveryFilters(statuses=_RECOVERABLE_STATUSES, since=since, until=end)
         scope = scope_of(principal.account_id, webhook_id, filters)
         start = cursor_position(cursor, scope) if cursor else None
-        failed, last = self._history.page_for_webhook(
+        page, last = self._history.page_for_webhook(
             principal.account_id, webhook_id, filters, start, RECOVERY_PAGE_SIZE
         )
+        candidates = (record.delivery_id for record in page if record.event != TEST_EVENT and is_recoverable(record))
         queued: list[Accepted] = []
         not_redeliverable: list[str] = []
-        for delivery in dict.fromkeys(record.delivery_id for record in failed if record.event != TEST_EVENT):
+        for delivery in dict.fromkeys(candidates):
             attempts = self._attempts(principal, webhook_id, delivery)
-            if not attempts or not _still_failed(attempts, end, moment):
+            if not attempts or not _still_undelivered(attempts, end, moment):
                 continue
             try:
                 queued.append(self._send(_next_attempt(attempts)))
@@ -203,10 +207,18 @@ def _retry_queued(latest: DeliveryRecord, now: datetime) -> bool:
     return latest.next_attempt_at is not None and latest.next_attempt_at > now
 
 
-def _still_failed(attempts: list[DeliveryRecord], end: datetime, now: datetime) -> bool:
-    """The latest attempt failed before `end`, and no retry of it is queued: there is something to recover."""
+def is_recoverable(attempt: DeliveryRecord) -> bool:
+    """An attempt after which recovery sends the delivery again: it failed, or it was skipped because the
+    webhook was disabled (disabling pauses a webhook). Other skips stay: the webhook no longer wants it."""
+    return attempt.status is DeliveryStatus.FAILED or (
+        attempt.status is DeliveryStatus.SKIPPED and attempt.error_kind is ErrorKind.WEBHOOK_DISABLED
+    )
+
+
+def _still_undelivered(attempts: list[DeliveryRecord], end: datetime, now: datetime) -> bool:
+    """The latest attempt is recoverable and was made before `end`, and no retry of it is queued."""
     latest = attempts[-1]
-    return latest.status is DeliveryStatus.FAILED and latest.requested_at < end and not _retry_queued(latest, now)
+    return is_recoverable(latest) and latest.requested_at < end and not _retry_queued(latest, now)
 
 
 def _next_attempt(attempts: list[DeliveryRecord]) -> DeliveryMessage:

@@ -30,6 +30,10 @@ class QuotaExceeded(Conflict):
     """The account already has as many webhooks as the deployment allows."""
 
 
+class RotationLimitReached(Conflict):
+    """A rotation would leave more previous secrets signing, in their grace periods, than a webhook may have."""
+
+
 class PreconditionFailed(DomainError):
     """If-Match named a version that is no longer current."""
 

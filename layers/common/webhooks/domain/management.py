@@ -162,19 +162,15 @@ class WebhookManagement:
     def rotate_secret(
         self, principal: Principal, webhook_id: str, grace_period: timedelta = DEFAULT_GRACE_PERIOD
     ) -> tuple[Webhook, str]:
-        """The webhook with a new current secret (returned this once); the old one signs until the grace ends."""
+        """The webhook with a new current secret (returned this once); the old one signs until the grace ends.
+        RotationLimitReached, and nothing stored, when too many previous secrets still sign (Webhook.rotated)."""
         principal.require_admin()
         current = self._current(principal, webhook_id, None)
-        now, secret = self._clock(), generate_secret()
-        retired = current.secrets[0].model_copy(update={"expires_at": now + min(grace_period, MAX_GRACE_PERIOD)})
-        still_valid = [s for s in (retired, *current.secrets[1:]) if s.is_valid_at(now)]
+        now, secret, grace = self._clock(), generate_secret(), min(grace_period, MAX_GRACE_PERIOD)
         rotated = self._next_version(
-            current.model_copy(
-                update={"secrets": (SigningSecret(value=SecretStr(secret), created_at=now), *still_valid)}
-            ),
-            principal,
+            current.rotated(SigningSecret(value=SecretStr(secret), created_at=now), grace), principal
         )
-        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(retired.expires_at or now))}
+        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(now + grace))}
         audit = self._audit(principal, rotated, AuditAction.SECRET_ROTATED, expiry)
         self._write(lambda: self._repository.replace(rotated, current.version, audit), None)
         return rotated, secret
@@ -187,8 +183,7 @@ class WebhookManagement:
             lambda: self._repository.record(current, self._audit(principal, current, AuditAction.SECRET_REVEALED, {})),
             None,
         )
-        now = self._clock()
-        return [secret for secret in current.secrets if secret.is_valid_at(now)]
+        return current.valid_secrets(self._clock())
 
     def history(self, principal: Principal, webhook_id: str, limit: int, cursor: str | None) -> Page[AuditRecord]:
         scope = cursor_scope(principal.account_id, {"webhook_id": webhook_id})

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from webhooks.catalogue import TEST_EVENT, Environment, matches
+from webhooks.delivery.message import format_timestamp
+from webhooks.domain.errors import RotationLimitReached
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 DEFAULT_READ_TIMEOUT_SECONDS = 10.0
 MAX_TIMEOUT_SECONDS = 30.0
+# Rotated-out secrets that may sign next to the current one: each adds a signature to every request's
+# header (proxies refuse headers over 8 KB) and stays in the webhook's item (400 KB at most).
+MAX_PREVIOUS_SECRETS = 3
 
 
 class RetryPolicy(BaseModel):
@@ -47,7 +52,9 @@ class Webhook(BaseModel):
     events: frozenset[str]
     description: str | None = None
     enabled: bool = True
-    secrets: tuple[SigningSecret, ...] = Field(min_length=1, description="Current secret first.")
+    secrets: tuple[SigningSecret, ...] = Field(
+        min_length=1, description="Current secret first, then the rotated-out ones, most recently rotated out first."
+    )
     retry_policy: RetryPolicy | None = None
     connect_timeout_seconds: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
     read_timeout_seconds: float = Field(default=DEFAULT_READ_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
@@ -64,7 +71,35 @@ class Webhook(BaseModel):
         """Whether an event of that environment is delivered to this webhook now."""
         return self.enabled and self.environment == environment and self.subscribes_to(event)
 
+    def previous_secrets(self, now: datetime) -> list[SigningSecret]:
+        """The rotated-out secrets that sign at `now`: the MAX_PREVIOUS_SECRETS most recently rotated out,
+        each while in its grace period (an item stored before that bound may hold more; they never sign)."""
+        return [secret for secret in self.secrets[1 : 1 + MAX_PREVIOUS_SECRETS] if secret.is_valid_at(now)]
+
+    def valid_secrets(self, now: datetime) -> list[SigningSecret]:
+        """Every secret that signs at `now`, the current one first."""
+        return [self.secrets[0], *self.previous_secrets(now)]
+
     def signing_secrets(self, now: datetime | None = None) -> list[str]:
-        """Every secret that signs at `now`: the current one, plus a rotated-out one in its grace period."""
-        moment = now or datetime.now(UTC)
-        return [secret.value.get_secret_value() for secret in self.secrets if secret.is_valid_at(moment)]
+        return [secret.value.get_secret_value() for secret in self.valid_secrets(now or datetime.now(UTC))]
+
+    def rotated(self, secret: SigningSecret, grace_period: timedelta) -> Webhook:
+        """The webhook signing with `secret` first, the current secret signing on for `grace_period` (none:
+        it stops at once), and only the secrets that still sign kept. Refused while MAX_PREVIOUS_SECRETS are in
+        their grace period and this rotation would add one: ending a promised grace period early would break a
+        receiver that still relies on it, and a rotation with no grace period is always possible."""
+        now = secret.created_at
+        retired = self.secrets[0].model_copy(update={"expires_at": now + grace_period})
+        previous = self.previous_secrets(now)
+        if retired.is_valid_at(now):
+            if len(previous) >= MAX_PREVIOUS_SECRETS:
+                ends = min(old.expires_at or now for old in previous)
+                raise RotationLimitReached(
+                    f"{len(previous)} previous secrets are still in their grace period, the most a webhook may "
+                    f"have; the next grace period ends at {format_timestamp(ends)}. Rotate again then, or now "
+                    "with grace_period_seconds 0 (the current secret then stops signing at once).",
+                    previous_secrets_in_grace=len(previous),
+                    next_grace_period_ends_at=format_timestamp(ends),
+                )
+            previous = [retired, *previous]
+        return self.model_copy(update={"secrets": (secret, *previous)})

@@ -168,7 +168,7 @@ def _bodies_emit_sends(event: dict[str, Any]) -> list[str]:
     """The bodies emit enqueues for the event: the same use case and settings, a capturing sender."""
     import boto3
 
-    from webhooks.adapters.delivery_log import DynamoDeliveryLog
+    from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
     from webhooks.adapters.stream_records import read_records
     from webhooks.adapters.webhook_store import DynamoWebhookStore
     from webhooks.config import EmitSettings
@@ -180,7 +180,7 @@ def _bodies_emit_sends(event: dict[str, Any]) -> list[str]:
     Emitter(
         webhooks=DynamoWebhookStore(dynamodb, settings.webhooks_table),
         sender=sender,
-        delivery_log=DynamoDeliveryLog(dynamodb, settings.deliveries_table),
+        delivery_log=DynamoDeliveryLogWriter(dynamodb, settings.deliveries_table),
         table_entities=settings.table_entities,
         governance=Governance(settings.permitted_environments, settings.permitted_events),
         delivery_log_retention_days=settings.delivery_log_retention_days,

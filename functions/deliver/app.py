@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from webhooks.adapters.aws_clients import AwsClients
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
 from webhooks.adapters.webhook_store import DynamoWebhookStore
@@ -26,7 +26,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
     threads = ThreadPoolExecutor(max_workers=settings.delivery_concurrency, thread_name_prefix="deliver")
     deliverer = Deliverer(
         webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
-        log=DynamoDeliveryLog(clients.dynamodb, settings.deliveries_table),
+        log=DynamoDeliveryLogWriter(clients.dynamodb, settings.deliveries_table),
         sender=UrllibSender(
             SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency
         ),

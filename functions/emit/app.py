@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import single_metric
 
 from webhooks.adapters.aws_clients import AwsClients
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
 from webhooks.adapters.delivery_queue import DEFAULT_CONCURRENCY, SqsDeliveryQueue
 from webhooks.adapters.stream_records import partial_batch_response, read_records
 from webhooks.adapters.webhook_store import DynamoWebhookStore
@@ -29,7 +29,7 @@ def build(settings: EmitSettings, clients: AwsClients) -> Handler:
     emitter = Emitter(
         webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
         sender=SqsDeliveryQueue(clients.sqs, settings.delivery_queue_url),
-        delivery_log=DynamoDeliveryLog(clients.dynamodb, settings.deliveries_table),
+        delivery_log=DynamoDeliveryLogWriter(clients.dynamodb, settings.deliveries_table),
         table_entities=settings.table_entities,
         governance=Governance(settings.permitted_environments, settings.permitted_events),
         delivery_log_retention_days=settings.delivery_log_retention_days,

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConf
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.aws_clients import AwsClients
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
+from webhooks.adapters.delivery_log_reader import DynamoDeliveryLogReader
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
@@ -35,7 +35,7 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
         quota_per_account=settings.webhook_quota_per_account,
     )
     webhooks = DynamoWebhookStore(clients.dynamodb, settings.webhooks_table)
-    delivery_log = DynamoDeliveryLog(clients.dynamodb, settings.deliveries_table)
+    delivery_log = DynamoDeliveryLogReader(clients.dynamodb, settings.deliveries_table)
     queries = DeliveryQueries(webhooks, delivery_log)
     manual = ManualDeliveries(
         webhooks,

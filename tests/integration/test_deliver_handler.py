@@ -12,11 +12,11 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import SECRET, a_delivery_message, a_webhook
+from tests.support.delivery_log import DeliveryLogTable
 from tests.support.events import sqs_event
 from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
 from webhooks.adapters.aws_clients import client
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.catalogue import Environment
@@ -54,8 +54,8 @@ def _message(webhook: Webhook, **overrides: object) -> DeliveryMessage:
     return a_delivery_message(**(fields | overrides))
 
 
-def _log(aws: MotoAws) -> DynamoDeliveryLog:
-    return DynamoDeliveryLog(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
+def _log(aws: MotoAws) -> DeliveryLogTable:
+    return DeliveryLogTable(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
 
 
 def test_a_batch_is_delivered_signed_and_logged_and_only_a_malformed_message_fails(

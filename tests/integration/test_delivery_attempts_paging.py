@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.integration.conftest import MotoAws
 from tests.support.builders import a_delivery_message, a_delivery_record, a_webhook
+from tests.support.delivery_log import DeliveryLogTable
 from tests.support.fakes import InMemoryWebhooks, RecordingQueue
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.delivery.deliverer import STORED_BODY_LIMIT_BYTES
 from webhooks.delivery.signing import encode_body
 from webhooks.delivery_log.redelivery import ManualDeliveries
@@ -23,7 +23,7 @@ def _large_body() -> str:
 
 def test_every_attempt_of_a_delivery_with_a_large_body_is_read_and_a_redelivery_takes_the_next(aws: MotoAws) -> None:
     # Given a delivery with five attempts, each keeping a body of almost 256 KiB
-    log = DynamoDeliveryLog(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
+    log = DeliveryLogTable(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
     body = _large_body()
     for attempt in range(1, ATTEMPTS + 1):
         log.put(a_delivery_record(attempt=attempt, request_body=body))

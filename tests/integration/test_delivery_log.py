@@ -8,8 +8,8 @@ from datetime import timedelta
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, a_delivery_record, a_webhook
+from tests.support.delivery_log import DeliveryLogTable
 from webhooks.adapters.audit_log import DynamoAuditTrail
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
@@ -23,8 +23,8 @@ ACME = Principal("acme", "viewer@acme", Role.READER)
 WEBHOOK_ID = a_webhook().webhook_id
 
 
-def _log(aws: MotoAws) -> DynamoDeliveryLog:
-    return DynamoDeliveryLog(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
+def _log(aws: MotoAws) -> DeliveryLogTable:
+    return DeliveryLogTable(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
 
 
 def _store(aws: MotoAws) -> DynamoWebhookStore:
@@ -55,7 +55,7 @@ def test_a_claim_whose_answer_is_lost_and_sent_again_by_botocore_is_still_ours(a
     # Given the claim's first answer is lost on the way back, so botocore sends the same request again
     client = aws.session.client("dynamodb")
     lost = DynamoFaults(client).lose_answer("PutItem", times=1)
-    log = DynamoDeliveryLog(client, aws.deployed.tables["DeliveriesTable"])
+    log = DeliveryLogTable(client, aws.deployed.tables["DeliveriesTable"])
     pending = a_delivery_record(status=DeliveryStatus.PENDING, http_status=None)
     # When the attempt is claimed
     claim = log.claim(pending)
@@ -183,7 +183,7 @@ def _pending(index: int) -> DeliveryRecord:
 def test_results_left_unprocessed_by_a_batch_write_are_written_on_a_later_round(aws: MotoAws) -> None:
     client = aws.session.client("dynamodb")
     waits: list[float] = []
-    log = DynamoDeliveryLog(client, aws.deployed.tables["DeliveriesTable"], sleep=waits.append)
+    log = DeliveryLogTable(client, aws.deployed.tables["DeliveriesTable"], sleep=waits.append)
     claims = [_pending(index) for index in range(5)]
     assert all(log.claim(claim) for claim in claims)
     DynamoFaults(client).leave_unprocessed("BatchWriteItem", count=2, rounds=2)
@@ -196,7 +196,7 @@ def test_results_left_unprocessed_by_a_batch_write_are_written_on_a_later_round(
 
 def test_results_still_unprocessed_after_the_last_round_are_reported_and_stay_pending(aws: MotoAws) -> None:
     client = aws.session.client("dynamodb")
-    log = DynamoDeliveryLog(client, aws.deployed.tables["DeliveriesTable"], sleep=lambda _: None)
+    log = DeliveryLogTable(client, aws.deployed.tables["DeliveriesTable"], sleep=lambda _: None)
     claims = [_pending(index) for index in range(3)]
     assert all(log.claim(claim) for claim in claims)
     DynamoFaults(client).leave_unprocessed("BatchWriteItem", count=1, rounds=ROUNDS)

@@ -23,12 +23,12 @@ import pytest
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import a_delivery_message, a_webhook
+from tests.support.delivery_log import DeliveryLogTable
 from tests.support.events import sqs_event
 from tests.support.fakes import FailingTableWrites
 from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
 from webhooks.adapters.aws_clients import client
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.catalogue import Environment
@@ -66,7 +66,7 @@ def _body(webhook: Webhook, delivery_id: str | None = None) -> str:
 
 
 def _record(aws: MotoAws, delivery_id: str) -> DeliveryRecord:
-    record = DynamoDeliveryLog(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"]).get(delivery_id, 1)
+    record = DeliveryLogTable(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"]).get(delivery_id, 1)
     assert record is not None, f"no delivery record for {delivery_id}"
     return record
 

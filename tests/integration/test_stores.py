@@ -11,9 +11,9 @@ import pytest
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, SECRET, a_webhook
+from tests.support.delivery_log import DeliveryLogTable
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_item import item_to_record
-from webhooks.adapters.delivery_log import DynamoDeliveryLog
 from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
@@ -69,7 +69,7 @@ def test_a_delivery_record_is_stored_with_its_index_keys_and_expiry(aws: MotoAws
         requested_at=NOW,
         expires_at=int((NOW + timedelta(days=30)).timestamp()),
     )
-    DynamoDeliveryLog(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"]).put(record)
+    DeliveryLogTable(aws.session.client("dynamodb"), aws.deployed.tables["DeliveriesTable"]).put(record)
     item = aws.session.client("dynamodb").get_item(
         TableName=aws.deployed.tables["DeliveriesTable"], Key={"delivery_id": {"S": "msg_1"}, "attempt": {"N": "1"}}
     )["Item"]

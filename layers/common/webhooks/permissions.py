@@ -24,7 +24,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
             }
         ),
         "AuditTable": frozenset({"dynamodb:PutItem", "dynamodb:Query"}),
-        "DeliveriesTable": frozenset({"dynamodb:GetItem", "dynamodb:Query"}),
+        "DeliveriesTable": frozenset({"dynamodb:Query"}),
         "DeliveriesTable/index/*": frozenset({"dynamodb:Query"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
     },

@@ -12,6 +12,7 @@ from typing import Any
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.keys import webhook_key
 from webhooks.adapters.webhook_store import (
     FIRST_WEBHOOK_ID,
     QUOTA_ITEM_ID,
@@ -24,10 +25,6 @@ from webhooks.domain.errors import Conflict, PreconditionFailed, QuotaExceeded
 from webhooks.domain.webhook import Webhook
 
 _PAGE_SIZE = 100
-
-
-def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
-    return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}
 
 
 class DynamoWebhookRepository:
@@ -50,7 +47,7 @@ class DynamoWebhookRepository:
             "Limit": _PAGE_SIZE,
         }
         if after:
-            request["ExclusiveStartKey"] = _key(account_id, after)
+            request["ExclusiveStartKey"] = webhook_key(account_id, after)
         while True:
             response = self._client.query(**request)
             for item in response["Items"]:
@@ -63,7 +60,7 @@ class DynamoWebhookRepository:
         count = {
             "Update": {
                 "TableName": self._table,
-                "Key": _key(webhook.account_id, QUOTA_ITEM_ID),
+                "Key": webhook_key(webhook.account_id, QUOTA_ITEM_ID),
                 "UpdateExpression": "ADD webhook_count :one",
                 "ConditionExpression": "attribute_not_exists(webhook_count) OR webhook_count < :quota",
                 "ExpressionAttributeValues": {":one": {"N": "1"}, ":quota": {"N": str(quota)}},
@@ -99,7 +96,7 @@ class DynamoWebhookRepository:
         delete = {
             "Delete": {
                 "TableName": self._table,
-                "Key": _key(webhook.account_id, webhook.webhook_id),
+                "Key": webhook_key(webhook.account_id, webhook.webhook_id),
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": {":expected": {"N": str(webhook.version)}},
             }
@@ -107,7 +104,7 @@ class DynamoWebhookRepository:
         count = {
             "Update": {
                 "TableName": self._table,
-                "Key": _key(webhook.account_id, QUOTA_ITEM_ID),
+                "Key": webhook_key(webhook.account_id, QUOTA_ITEM_ID),
                 "UpdateExpression": "ADD webhook_count :minus_one",
                 "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
             }
@@ -118,7 +115,7 @@ class DynamoWebhookRepository:
         check = {
             "ConditionCheck": {
                 "TableName": self._table,
-                "Key": _key(webhook.account_id, webhook.webhook_id),
+                "Key": webhook_key(webhook.account_id, webhook.webhook_id),
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": {":expected": {"N": str(webhook.version)}},
             }

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, wait_before_round
 from webhooks.adapters.dynamo_codec import from_item
+from webhooks.adapters.keys import webhook_key
 from webhooks.catalogue import Environment
 from webhooks.domain.webhook import RetryPolicy, SigningSecret, Webhook
 
@@ -127,7 +128,7 @@ class DynamoWebhookStore:
     def get(self, account_id: str, webhook_id: str) -> Webhook | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key=_key(account_id, webhook_id),
+            Key=webhook_key(account_id, webhook_id),
             ConsistentRead=True,
         )
         item = response.get("Item")
@@ -139,7 +140,10 @@ class DynamoWebhookStore:
         found: dict[tuple[str, str], Webhook] = {}
         for chunk in batched(sorted(set(keys)), BATCH_GET_KEYS):
             request: dict[str, Any] = {
-                self._table: {"Keys": [_key(account, webhook) for account, webhook in chunk], "ConsistentRead": True}
+                self._table: {
+                    "Keys": [webhook_key(account, webhook) for account, webhook in chunk],
+                    "ConsistentRead": True,
+                }
             }
             for round_number in range(ROUNDS):
                 if round_number:
@@ -169,10 +173,6 @@ class DynamoWebhookStore:
             if "LastEvaluatedKey" not in response:
                 return webhooks
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
-    return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}
 
 
 def webhook_from_item(item: dict[str, Any]) -> Webhook:

@@ -11,6 +11,7 @@ from typing import Any
 
 from webhooks.adapters.audit_log import audit_to_item
 from webhooks.adapters.delivery_item import sortable_time
+from webhooks.adapters.keys import webhook_key
 from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange
 from webhooks.domain.webhook import Webhook
 
@@ -43,7 +44,7 @@ class DynamoWebhookSystemWrites:
                     {
                         "Update": {
                             "TableName": self._webhooks,
-                            "Key": _key(webhook.account_id, webhook.webhook_id),
+                            "Key": webhook_key(webhook.account_id, webhook.webhook_id),
                             "UpdateExpression": _DISABLE,
                             "ConditionExpression": "version = :seen AND enabled = :on",
                             "ExpressionAttributeValues": {
@@ -73,7 +74,7 @@ class DynamoWebhookSystemWrites:
         try:
             self._client.update_item(
                 TableName=self._webhooks,
-                Key=_key(account_id, webhook_id),
+                Key=webhook_key(account_id, webhook_id),
                 UpdateExpression="SET last_test_at = :now",
                 ConditionExpression="attribute_exists(webhook_id) AND "
                 "(attribute_not_exists(last_test_at) OR last_test_at <= :threshold)",
@@ -90,7 +91,3 @@ class DynamoWebhookSystemWrites:
             waited = (now - datetime.fromisoformat(last)).total_seconds()
             return max(1.0, interval_seconds - waited)
         return None
-
-
-def _key(account_id: str, webhook_id: str) -> dict[str, Any]:
-    return {"account_id": {"S": account_id}, "webhook_id": {"S": webhook_id}}

@@ -1,90 +1,27 @@
-"""The delivery log in DynamoDB: one item per attempt, keyed (delivery_id, attempt).
+"""Manage's side of the delivery log in DynamoDB: a delivery's attempts, an event's deliveries, and a
+webhook's log page by page.
 
-`webhook_ref` (account#webhook) and `requested_at` feed the by-webhook index, so an account's
-queries can never reach another account's records; `event_id` feeds the by-event index. The item's
-layout is `delivery_item.DeliveryItem`.
+`webhook_ref` (account#webhook) and `requested_at` feed the by-webhook index, so an account's queries can
+never reach another account's records; `event_id` feeds the by-event index (filtered by account).
 """
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Sequence
-from itertools import batched
 from typing import Any
 
-from webhooks.adapters.delivery_item import item_to_record, record_to_item, sortable_time
-from webhooks.adapters.dynamo_batches import BATCH_WRITE_ITEMS, ROUNDS, Sleep, wait_before_round
+from webhooks.adapters.delivery_item import item_to_record, sortable_time
 from webhooks.adapters.keys import webhook_ref
-from webhooks.delivery.attempt import AttemptKey, Claim
 from webhooks.delivery.record import DeliveryRecord
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 
-_UNCLAIMED = "attribute_not_exists(delivery_id)"
 # Query rounds one page may take when a filter discards most items; then the page ends early.
 _MAX_QUERY_ROUNDS = 10
 
 
-def _item_key(item: dict[str, Any]) -> AttemptKey:
-    return (item["delivery_id"]["S"], int(item["attempt"]["N"]))
-
-
-class DynamoDeliveryLog:
-    def __init__(self, client: Any, table_name: str, sleep: Sleep = time.sleep) -> None:
+class DynamoDeliveryLogReader:
+    def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
         self._table = table_name
-        self._sleep = sleep
-
-    def put(self, record: DeliveryRecord) -> None:
-        """Write a record that needs no claim (for example payload_too_large at emit time)."""
-        self._client.put_item(TableName=self._table, Item=record_to_item(record))
-
-    def claim(self, record: DeliveryRecord) -> Claim:
-        """Write the pending attempt unless it exists. When it does, the answer carries the record that
-        holds it (read in the same call), and nothing is written.
-
-        Each call writes a fresh token with its claim: when the SDK sends the put again because its first
-        answer was lost, the refusal shows this call's own token, and the claim is ours after all."""
-        token = uuid.uuid4().hex
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=record_to_item(record, claim=token),
-                ConditionExpression=_UNCLAIMED,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except self._client.exceptions.ConditionalCheckFailedException as refused:
-            holder = refused.response.get("Item")
-            if holder is None:
-                return Claim(token=None)
-            if holder.get("claim") == {"S": token}:
-                return Claim(token=token)
-            return Claim(token=None, earlier=item_to_record(holder))
-        return Claim(token=token)
-
-    def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
-        """Replace the claimed attempts with their outcomes (BatchWriteItem, unprocessed items retried
-        with backoff); returns the attempts still unwritten, which stay `pending`."""
-        unwritten: set[AttemptKey] = set()
-        for chunk in batched(records, BATCH_WRITE_ITEMS):
-            requests = [{"PutRequest": {"Item": record_to_item(record)}} for record in chunk]
-            for round_number in range(ROUNDS):
-                if round_number:
-                    wait_before_round(round_number, self._sleep)
-                response = self._client.batch_write_item(RequestItems={self._table: requests})
-                requests = response.get("UnprocessedItems", {}).get(self._table, [])
-                if not requests:
-                    break
-            unwritten.update(_item_key(request["PutRequest"]["Item"]) for request in requests)
-        return unwritten
-
-    def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key={"delivery_id": {"S": delivery_id}, "attempt": {"N": str(attempt)}},
-            ConsistentRead=True,
-        ).get("Item")
-        return item_to_record(item) if item else None
 
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
         """Every attempt, paged through (kept bodies can fill a 1 MB page in four attempts) and read

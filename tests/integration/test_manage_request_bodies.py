@@ -1,0 +1,70 @@
+"""How the management API reads request bodies: who may write is checked first, and a body the parser
+cannot take is a 400 problem, never a 500."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import pytest
+
+from tests.support.events import http_api_event
+from tests.support.handlers import LoadedHandler
+from tests.support.manage_api import READER, ManageApi
+
+# 4 KB of JSON nested 2,000 deep: more than the json module's recursion allows.
+TOO_DEEP = "[" * 2000 + "]" * 2000
+
+
+@pytest.fixture
+def api(handler_for: Callable[..., LoadedHandler]) -> ManageApi:
+    return ManageApi(handler_for("ManageFunction"))
+
+
+def test_a_body_nested_too_deeply_is_a_malformed_json_problem_and_logs_no_error(
+    api: ManageApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a webhook (found by review: the RecursionError of such a body was a 500 with an ERROR traceback)
+    webhook = api.create()
+    capsys.readouterr()
+    # When an admin sends a body nested 2,000 deep to create, change or rotate
+    answers = [
+        api("POST", "/webhooks", raw_body=TOO_DEEP),
+        api("PATCH", f"/webhooks/{webhook['webhook_id']}", raw_body='{"name": ' + TOO_DEEP + "}"),
+        api("POST", f"/webhooks/{webhook['webhook_id']}/secret/rotate", raw_body=TOO_DEEP),
+    ]
+    # Then each is a 400 problem, nothing is logged as an error, and the webhook is as it was
+    assert [(answer.status, answer.problem_type) for answer in answers] == [(400, "malformed-json")] * 3
+    assert answers[0].body["detail"] == "the body nests too deeply"
+    assert '"level":"ERROR"' not in capsys.readouterr().out
+    assert api("GET", f"/webhooks/{webhook['webhook_id']}").body["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/webhooks"),
+        ("PATCH", "/webhooks/some-id"),
+        ("POST", "/webhooks/some-id/secret/rotate"),
+        ("POST", "/webhooks/some-id/deliveries/recover"),
+    ],
+)
+def test_a_reader_is_refused_before_its_body_is_read(api: ManageApi, method: str, path: str) -> None:
+    # Given a reader's token and a body no parser should have to take
+    # When it is sent to a route that changes something
+    answer = api(method, path, caller=READER, raw_body=TOO_DEEP)
+    # Then the reader learns that it may not write, not what is wrong with the body
+    assert (answer.status, answer.problem_type) == (403, "forbidden")
+
+
+def test_a_reader_is_refused_before_a_body_that_is_not_utf8_is_decoded(
+    handler_for: Callable[..., LoadedHandler],
+) -> None:
+    # Given a reader's JSON-typed body that is not UTF-8 (API Gateway hands it over base64-encoded)
+    manage = handler_for("ManageFunction")
+    event = http_api_event("POST", "/webhooks", claims=READER)
+    event["body"], event["isBase64Encoded"] = base64.b64encode(b"\xba{").decode(), True
+    # When it is posted
+    response = manage(event)
+    # Then the answer is the reader's 403, as for any other body
+    assert response["statusCode"] == 403

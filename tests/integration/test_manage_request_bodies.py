@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.support.builders import a_webhook_request
 from tests.support.events import http_api_event
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import READER, ManageApi
@@ -68,3 +69,22 @@ def test_a_reader_is_refused_before_a_body_that_is_not_utf8_is_decoded(
     response = manage(event)
     # Then the answer is the reader's 403, as for any other body
     assert response["statusCode"] == 403
+
+
+@pytest.mark.parametrize("content_type", ["application/jsonp", "application/json-patch+json", "application/jsonx"])
+def test_a_media_type_that_only_starts_like_json_is_415(api: ManageApi, content_type: str) -> None:
+    # Given a type whose name begins with application/json (found by review: application/jsonp was taken as JSON)
+    # When a webhook is posted with it
+    answer = api("POST", "/webhooks", body=a_webhook_request(), headers={"content-type": content_type})
+    # Then it is refused as a problem, and nothing is stored
+    assert (answer.status, answer.problem_type) == (415, "unsupported-media-type")
+    assert api("GET", "/webhooks").body["items"] == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "APPLICATION/JSON", "Application/Json ;a=1"]
+)
+def test_application_json_in_any_case_and_with_parameters_is_json(api: ManageApi, content_type: str) -> None:
+    answer = api("POST", "/webhooks", body=a_webhook_request(), headers={"content-type": content_type})
+
+    assert answer.status == 201

@@ -67,12 +67,16 @@ def _field_error(error: dict[str, Any]) -> dict[str, Any]:
 
 def only_json_bodies(event: dict[str, Any]) -> dict[str, Any]:
     """Request bodies are JSON only: mark any other media type unsupported (answered 415), so Powertools
-    does not try to parse forms (a multipart type without a boundary would otherwise fail as a 500)."""
+    does not try to parse forms (a multipart type without a boundary would otherwise fail as a 500).
+
+    The media type is compared whole and in any case (application/jsonp is not JSON; APPLICATION/JSON is),
+    and handed on as plain application/json, the one spelling Powertools parses."""
     headers = event.get("headers") or {}
     content_type = str(headers.get("content-type", "")).strip()
-    if not content_type or content_type.lower().startswith(_JSON):
+    if not content_type:
         return event
-    return event | {"headers": headers | {"content-type": _UNSUPPORTED}}
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return event | {"headers": headers | {"content-type": _JSON if media_type == _JSON else _UNSUPPORTED}}
 
 
 def register_problem_handlers(app: APIGatewayHttpResolver) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -46,6 +47,7 @@ Management = Annotated[WebhookManagement, Depends(management)]
 IfMatch = Annotated[str | None, Header(alias="if-match", description="An ETag of this webhook (its version).")]
 Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page.")]
 NO_STORE = {"Cache-Control": "no-store"}
+_STRONG_VERSION_TAG = re.compile(r'"([0-9]{1,18})"')
 
 
 def responses(success: HTTPStatus, model: type[BaseModel] | None, *problems: int) -> dict[int, Any]:
@@ -64,13 +66,17 @@ def etag(webhook: Webhook) -> str:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    """The version an If-Match header names; None when absent or `*`."""
+    """The version an If-Match header names; None when absent or `*`.
+
+    If-Match compares strongly (RFC 9110 13.1.1): only the quoted version of our ETag matches, so a weak,
+    unclosed, bare or listed tag names no version and fails the precondition.
+    """
     if if_match is None or if_match.strip() == "*":
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    tag = _STRONG_VERSION_TAG.fullmatch(if_match.strip())
+    if tag is None:
         raise PreconditionFailed("If-Match names no version of this webhook")
-    return int(tag)
+    return int(tag.group(1))
 
 
 def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[WebhookView]:

@@ -1,5 +1,6 @@
-"""How the management API reads request bodies: who may write is checked first, and a body the parser
-cannot take is a 400 problem, never a 500."""
+"""What the management API takes from a request, strictly: who may write is checked before the body is
+read, a body the parser cannot take is a 400 problem (never a 500), the media type is JSON itself, and an
+If-Match names one version strongly."""
 
 from __future__ import annotations
 
@@ -88,3 +89,22 @@ def test_application_json_in_any_case_and_with_parameters_is_json(api: ManageApi
     answer = api("POST", "/webhooks", body=a_webhook_request(), headers={"content-type": content_type})
 
     assert answer.status == 201
+
+
+@pytest.mark.parametrize("if_match", ['W/"1"', '"1', "1", '1"', '"1", "2"', '"\u0661"'])
+def test_an_if_match_that_is_not_one_strong_version_tag_matches_nothing(api: ManageApi, if_match: str) -> None:
+    # Given a webhook at version 1 (found by review: a weak W/"1" and an unclosed "1 were taken as version 1)
+    path = f"/webhooks/{api.create()['webhook_id']}"
+    # When it is changed or deleted with an If-Match that is weak, unclosed, bare or a list
+    changed = api("PATCH", path, body={"name": "Changed"}, headers={"if-match": if_match})
+    deleted = api("DELETE", path, headers={"if-match": if_match})
+    # Then both fail their precondition (If-Match compares strongly), and the webhook is as it was
+    assert [(answer.status, answer.problem_type) for answer in (changed, deleted)] == [(412, "precondition-failed")] * 2
+    assert api("GET", path).body["version"] == 1
+
+
+def test_if_match_with_the_strong_tag_or_a_star_applies_the_change(api: ManageApi) -> None:
+    path = f"/webhooks/{api.create()['webhook_id']}"
+
+    assert api("PATCH", path, body={"name": "Changed"}, headers={"if-match": ' "1" '}).body["version"] == 2
+    assert api("PATCH", path, body={"name": "Again"}, headers={"if-match": "*"}).body["version"] == 3

@@ -108,3 +108,20 @@ def test_if_match_with_the_strong_tag_or_a_star_applies_the_change(api: ManageAp
 
     assert api("PATCH", path, body={"name": "Changed"}, headers={"if-match": ' "1" '}).body["version"] == 2
     assert api("PATCH", path, body={"name": "Again"}, headers={"if-match": "*"}).body["version"] == 3
+
+
+def test_a_control_character_in_free_text_is_a_field_problem_and_changes_nothing(api: ManageApi) -> None:
+    # Given a webhook (found by review: a NUL inside a name was accepted and stored)
+    webhook = api.create()
+    path = f"/webhooks/{webhook['webhook_id']}"
+    # When a new webhook names itself with a NUL, and a change gives the description an escape sequence
+    created = api("POST", "/webhooks", body=a_webhook_request(name="Billing\x00sync"))
+    changed = api("PATCH", path, body={"description": "\x1b[2Jcleared"})
+    # Then each is a 422 pointing at its field, and only the first webhook exists, as it was
+    assert [(answer.status, answer.body["errors"][0]["pointer"]) for answer in (created, changed)] == [
+        (422, "/name"),
+        (422, "/description"),
+    ]
+    assert [(item["webhook_id"], item["version"]) for item in api("GET", "/webhooks").body["items"]] == [
+        (webhook["webhook_id"], 1)
+    ]

@@ -125,3 +125,24 @@ def test_a_control_character_in_free_text_is_a_field_problem_and_changes_nothing
     assert [(item["webhook_id"], item["version"]) for item in api("GET", "/webhooks").body["items"]] == [
         (webhook["webhook_id"], 1)
     ]
+
+
+def test_values_of_another_json_type_are_field_problems_not_coerced(api: ManageApi) -> None:
+    # Given a webhook (found by review: "enabled": "yes" was coerced to true)
+    webhook = api.create()
+    path = f"/webhooks/{webhook['webhook_id']}"
+    # When a change says "yes" for a boolean, a new webhook "3" for a number, and a rotation "60" for an integer
+    answers = [
+        api("PATCH", path, body={"enabled": "yes"}),
+        api("POST", "/webhooks", body=a_webhook_request(connect_timeout_seconds="3")),
+        api("POST", f"{path}/secret/rotate", body={"grace_period_seconds": "60"}),
+    ]
+    # Then each is a 422 pointing at its field, and nothing changed
+    assert [(answer.status, answer.body["errors"][0]["pointer"]) for answer in answers] == [
+        (422, "/enabled"),
+        (422, "/connect_timeout_seconds"),
+        (422, "/grace_period_seconds"),
+    ]
+    assert [(item["webhook_id"], item["version"]) for item in api("GET", "/webhooks").body["items"]] == [
+        (webhook["webhook_id"], 1)
+    ]

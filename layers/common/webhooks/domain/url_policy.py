@@ -40,7 +40,7 @@ class UrlPolicy:
                 errors=[{"field": "url", "pointer": "/url", "message": problem}],
             )
 
-    def _problem(self, url: str, environment: Environment) -> str | None:
+    def _problem(self, url: str, environment: Environment) -> str | None:  # noqa: PLR0912 - one return per rule
         if len(url) > MAX_URL_LENGTH:
             return f"longer than {MAX_URL_LENGTH} characters"
         if any(character.isspace() or ord(character) < 32 for character in url):

@@ -19,6 +19,7 @@ from typing import Any
 
 from local.api_gateway import LocalApiGateway
 from local.emulator import MotoServer, PortBusy, require_free_port
+from local.http_api_routes import http_api_routes
 from local.jwt_keys import AUDIENCES, ISSUER, JwtAuthorizer, load_or_create_key
 from local.lambda_runtime import LocalFunction, load_functions
 from local.pollers.mappings import EventSourceMapping, event_source_mappings
@@ -69,6 +70,7 @@ class LocalStack:
         try:
             self._api = LocalApiGateway(
                 self.ports.api,
+                routes=http_api_routes(translated_template()),
                 authorizer=JwtAuthorizer(load_or_create_key(self.state)),
                 invoke=self._invoke_manage,
                 status=self.status,

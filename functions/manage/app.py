@@ -66,7 +66,7 @@ register_problem_handlers(app)
 register_docs(app)
 
 
-@app.get("/events")
+@app.get("/events", tags=["events"], summary="The event catalogue (the same for every account)")
 def list_events() -> EventCatalogue:
     """The event catalogue (the same for every account)."""
     return EventCatalogue.current()

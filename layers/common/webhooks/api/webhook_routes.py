@@ -90,6 +90,7 @@ def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[Webh
 
 @router.post(
     "/webhooks",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.CREATED, CreatedWebhook, 409),
     summary="Register a webhook; its secret is returned once",
 )
@@ -106,6 +107,7 @@ def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> 
 
 @router.get(
     "/webhooks",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookPage, 400),
     summary="List the account's webhooks (no secrets)",
 )
@@ -128,6 +130,7 @@ def list_webhooks(
 
 @router.get(
     "/webhooks/<webhook_id>",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookView, 404),
     summary="Read one webhook (no secret)",
 )
@@ -137,6 +140,7 @@ def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Respons
 
 @router.patch(
     "/webhooks/<webhook_id>",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookView, 404, 409, 412),
     summary="Change, enable or disable",
 )
@@ -148,6 +152,7 @@ def update_webhook(
 
 @router.delete(
     "/webhooks/<webhook_id>",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.NO_CONTENT, None, 404, 409, 412),
     summary="Delete a webhook",
 )
@@ -158,6 +163,7 @@ def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_matc
 
 @router.post(
     "/webhooks/<webhook_id>/secret/rotate",
+    tags=["secrets"],
     responses=responses(HTTPStatus.OK, RotatedSecret, 404, 409),
     summary="New secret (returned once); the old one keeps signing for the grace period",
 )
@@ -178,6 +184,7 @@ def rotate_secret(
 
 @router.get(
     "/webhooks/<webhook_id>/secret",
+    tags=["secrets"],
     responses=responses(HTTPStatus.OK, RevealedSecrets, 404),
     summary="Reveal the secrets (admin, audited)",
 )
@@ -190,6 +197,7 @@ def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Respo
 
 @router.get(
     "/webhooks/<webhook_id>/audit",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, AuditPage, 400, 404),
     summary="Change history, newest first",
 )

@@ -6,16 +6,14 @@ import argparse
 import sys
 import time
 
-from local.jwt_keys import TOKEN_LIFETIME_SECONDS, load_or_create_key, token_claims
+from local.jwt_keys import TOKEN_LIFETIME, load_or_create_key, token_claims
 from local.state import state_dir
 from webhooks.domain.principal import Role
-
-LIFETIME = f"{TOKEN_LIFETIME_SECONDS // 60} minutes"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=f"{__doc__} It is valid for {LIFETIME}; make another when it expires (the API answers 401)."
+        description=f"{__doc__} It is valid for {TOKEN_LIFETIME}; make another when it expires (the API answers 401)."
     )
     parser.add_argument("--account", default="acme", help="account id the token is for (claim account_id)")
     parser.add_argument("--role", default=Role.ADMIN.value, choices=[role.value for role in Role])
@@ -26,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     print(load_or_create_key(state_dir()).sign(claims))
     # On stderr, so `$(make -s token)` still captures the token alone.
     expiry = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(claims["exp"]))
-    print(f"valid for {LIFETIME}, until {expiry}", file=sys.stderr)
+    print(f"valid for {TOKEN_LIFETIME}, until {expiry}", file=sys.stderr)
     return 0
 
 

@@ -26,12 +26,13 @@ def test_a_name_with_a_control_character_is_refused_wherever_a_name_is_taken(nam
     # Given a name holding a control character (found by review: a NUL inside a name was accepted)
     # When it is given for a new webhook, for a change, or to the domain's draft and patch
     # Then each refuses the name field
-    for model, body in [
+    takers: list[tuple[type[BaseModel], dict[str, Any]]] = [
         (WebhookCreate, a_webhook_request(name=name)),
         (WebhookUpdate, {"name": name}),
         (WebhookDraft, a_webhook_request(name=name)),
         (WebhookPatch, {"name": name}),
-    ]:
+    ]
+    for model, body in takers:
         assert refused_fields(model, body) == {"name"}, model
 
 

@@ -81,7 +81,7 @@ run: install ## Start the local stack in the foreground (Ctrl-C stops it)
 demo: install ## Start the local stack, deliver every event to a verifying receiver, print the table
 	$(PY) -m local.demo
 
-token: install ## Print a bearer token for the local stack: make token ACCOUNT=acme ROLE=admin|reader
+token: install ## Print a bearer token for the local stack, valid 60 minutes: make token ACCOUNT=acme ROLE=admin|reader
 	@$(PY) -m local.token --account "$(or $(ACCOUNT),acme)" --role "$(or $(ROLE),admin)"
 
 bench: install ## Run every benchmark (each prints ratio= last) and write BENCHMARKS.md (with the last load run)

@@ -1,13 +1,14 @@
 """The local HTTP API: API Gateway's HttpApi with its JWT authorizer, in front of the manage handler.
 
-Every request except `/portal/*` (static files) and `/_local/status` (the pollers' counters) needs a
-valid bearer token; the request then becomes an HTTP API payload 2.0 event for route `ANY /{proxy+}`,
-and the handler's result becomes the HTTP response, as API Gateway maps them.
+A request takes the template's route API Gateway would pick (local/http_api_routes.py); unless that
+route has no authorizer, it needs a valid bearer token, checked before its body is read. The body is
+bounded as API Gateway bounds it, the request becomes an HTTP API payload 2.0 event and the handler's
+result the HTTP response (local/payload_v2.py). `/portal/*` (static files) and
+`/_local/status` (the pollers' counters) are the local stack's own and need no token.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import mimetypes
@@ -18,114 +19,41 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
+from local.http_api_routes import Route, select_route
 from local.jwt_keys import JwtAuthorizer, Unauthorized
+from local.payload_v2 import Reply, http_api_event, http_response
 
 logger = logging.getLogger(__name__)
 Invoke = Callable[[dict[str, Any]], Any]
-ROUTE_KEY = "ANY /{proxy+}"
+# API Gateway HttpApi's payload quota: a larger request is refused with a 413.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 STATUS_PATH = "/_local/status"
 PORTAL_PREFIX = "/portal/"
-_TEXT_TYPES = ("text/", "application/json", "application/problem+json", "application/xml", "application/x-www-form")
 
 
-def _claim_value(value: Any) -> str:
-    """API Gateway hands claims to the function as strings; lists as `[a b]`."""
-    if isinstance(value, list):
-        return "[" + " ".join(str(item) for item in value) + "]"
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _is_utf8(body: bytes) -> bool:
-    """A body that is not UTF-8 reaches the function base64-encoded, as API Gateway passes binary bodies."""
-    try:
-        body.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def http_api_event(
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    claims: dict[str, Any],
-    *,
-    source_ip: str = "127.0.0.1",
-    request_id: str = "",
-    now: float | None = None,
-) -> dict[str, Any]:
-    """The payload 2.0 event API Gateway sends after its JWT authorizer accepted the token."""
-    moment = time.time() if now is None else now
-    url = urlsplit(target)
-    merged: dict[str, str] = {}
-    for name, value in headers:
-        key = name.lower()
-        merged[key] = f"{merged[key]},{value}" if key in merged else value
-    cookies = [part.strip() for part in merged.pop("cookie", "").split(";") if part.strip()]
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(url.query, keep_blank_values=True):
-        query[name] = f"{query[name]},{value}" if name in query else value
-    content_type = merged.get("content-type", "")
-    is_text = not body or (content_type.startswith(_TEXT_TYPES) and _is_utf8(body))
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": ROUTE_KEY,
-        "rawPath": url.path,
-        "rawQueryString": url.query,
-        "headers": merged,
-        "pathParameters": {"proxy": url.path.lstrip("/")},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "authorizer": {
-                "jwt": {
-                    "claims": {name: _claim_value(value) for name, value in claims.items()},
-                    "scopes": str(claims["scope"]).split() if claims.get("scope") else None,
-                }
-            },
-            "domainName": merged.get("host", "127.0.0.1"),
-            "domainPrefix": "local",
-            "http": {
-                "method": method,
-                "path": url.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": merged.get("user-agent", ""),
-            },
-            "requestId": request_id or str(uuid.uuid4()),
-            "routeKey": ROUTE_KEY,
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(moment)),
-            "timeEpoch": int(moment * 1000),
-        },
-        "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,
-        "isBase64Encoded": not is_text,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    if query:
-        event["queryStringParameters"] = query
-    return event
-
-
-def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A payload 2.0 result as (status, headers, body); a result without statusCode is a 200 JSON body."""
-    if not isinstance(result, dict) or "statusCode" not in result:
-        return 200, [("content-type", "application/json")], json.dumps(result).encode()
-    headers = [(name, str(value)) for name, value in (result.get("headers") or {}).items()]
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers += [(name, str(value)) for value in values]
-    headers += [("set-cookie", cookie) for cookie in result.get("cookies") or []]
-    body = result.get("body") or ""
-    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
-    return int(result["statusCode"]), headers, payload
-
-
-def _json(status: int, document: Any, *extra: tuple[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+def _json(status: int, document: Any, *extra: tuple[str, str]) -> Reply:
     return status, [("content-type", "application/json"), *extra], json.dumps(document).encode()
+
+
+class PayloadRefused(Exception):
+    """A request body API Gateway would not take: answered with `status` and `{"message": message}`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def payload_length(content_length: str | None) -> int:
+    """The body's declared length; PayloadRefused for one that is not a length or over API Gateway's quota."""
+    declared = (content_length or "0").strip()
+    if not declared.isascii() or not declared.isdigit():
+        raise PayloadRefused(400, "Bad Request")
+    if int(declared) > MAX_PAYLOAD_BYTES:
+        raise PayloadRefused(413, "Request Entity Too Large")
+    return int(declared)
 
 
 class LocalApiGateway:
@@ -135,12 +63,14 @@ class LocalApiGateway:
         self,
         port: int,
         *,
+        routes: list[Route],
         authorizer: JwtAuthorizer,
         invoke: Invoke,
         status: Callable[[], dict[str, Any]],
         portal_dir: Path | None = None,
         host: str = "127.0.0.1",
     ) -> None:
+        self._routes = routes
         self._authorizer = authorizer
         self._invoke = invoke
         self._status = status
@@ -163,23 +93,42 @@ class LocalApiGateway:
         self._server.server_close()
 
     def respond(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        self, method: str, target: str, headers: list[tuple[str, str]], read_body: Callable[[], bytes], source_ip: str
+    ) -> Reply:
+        """The response to a request; its body is read (`read_body`) only once its route admits the caller."""
         path = urlsplit(target).path
         if path == STATUS_PATH and method == "GET":
             return _json(200, self._status())
         if path == PORTAL_PREFIX.rstrip("/") or path.startswith(PORTAL_PREFIX):
             return self._portal_file(path)
-        if path == "/":
-            return _json(404, {"message": "Not Found"})  # `ANY /{proxy+}` does not match the root
-        authorization = next((value for name, value in headers if name.lower() == "authorization"), None)
+        selected = select_route(self._routes, method, path)
+        if selected is None:
+            return _json(404, {"message": "Not Found"})
+        route, parameters = selected
+        claims = None
+        if route.authorized:
+            authorization = next((value for name, value in headers if name.lower() == "authorization"), None)
+            try:
+                claims = self._authorizer.claims(authorization)
+            except Unauthorized as error:
+                challenge = f'Bearer error="invalid_token" error_description="{error}"'.replace("\n", " ")
+                return _json(401, {"message": "Unauthorized"}, ("www-authenticate", challenge))
         try:
-            claims = self._authorizer.claims(authorization)
-        except Unauthorized as error:
-            challenge = f'Bearer error="invalid_token" error_description="{error}"'.replace("\n", " ")
-            return _json(401, {"message": "Unauthorized"}, ("www-authenticate", challenge))
+            body = read_body()
+        except PayloadRefused as refused:
+            return _json(refused.status, {"message": refused.message})
         request_id = str(uuid.uuid4())
-        event = http_api_event(method, target, headers, body, claims, source_ip=source_ip, request_id=request_id)
+        event = http_api_event(
+            method,
+            target,
+            headers,
+            body,
+            claims,
+            route_key=route.key,
+            path_parameters=parameters,
+            source_ip=source_ip,
+            request_id=request_id,
+        )
         try:
             status, response_headers, payload = http_response(self._invoke(event))
         except Exception:  # an unhandled function error is API Gateway's 500
@@ -187,7 +136,7 @@ class LocalApiGateway:
             return _json(500, {"message": "Internal Server Error"}, ("apigw-requestid", request_id))
         return status, [*response_headers, ("apigw-requestid", request_id)], payload
 
-    def _portal_file(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _portal_file(self, path: str) -> Reply:
         if self._portal_dir is None or not self._portal_dir.is_dir():
             return _json(404, {"message": "Not Found"})
         if path == PORTAL_PREFIX.rstrip("/"):
@@ -208,15 +157,26 @@ def _handler_class(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             started = time.perf_counter()
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
+            # A body left unread (refused before it was read, or chunked, which the local API does not read)
+            # would be parsed as the next request: the answer then closes the connection.
+            unread = (self.headers.get("content-length") or "0").strip() != "0" or "transfer-encoding" in self.headers
+
+            def read_body() -> bytes:
+                nonlocal unread
+                length = payload_length(self.headers.get("content-length"))
+                body = self.rfile.read(length) if length else b""
+                unread = "transfer-encoding" in self.headers
+                return body
+
             status, headers, payload = gateway.respond(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                self.command, self.path, list(self.headers.items()), read_body, self.client_address[0]
             )
             self.send_response(status)
             for name, value in headers:
                 if name.lower() not in {"content-length", "connection"}:
                     self.send_header(name, value)
+            if unread:
+                self.send_header("connection", "close")
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":

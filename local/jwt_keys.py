@@ -23,6 +23,7 @@ from webhooks.domain.principal import READ_SCOPE, WRITE_SCOPE, Role
 
 KEY_FILE = "jwt-signing-key.pem"
 TOKEN_LIFETIME_SECONDS = 3600
+TOKEN_LIFETIME = f"{TOKEN_LIFETIME_SECONDS // 60} minutes"
 LEEWAY_SECONDS = 5
 ISSUER = LOCAL_PARAMETERS["JwtIssuer"]
 AUDIENCES = tuple(part.strip() for part in LOCAL_PARAMETERS["JwtAudience"].split(","))

@@ -22,7 +22,8 @@ DATA_PLANE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
 
 # Parameters without a default in template.yaml; the local stack's JWT issuer and audience.
 LOCAL_PARAMETERS = {
-    "JwtIssuer": "http://127.0.0.1:3000/local-issuer",
+    # The local identity provider: a reserved name no server answers, and no port (the API's is LOCAL_API_PORT).
+    "JwtIssuer": "https://local-issuer.invalid/",
     "JwtAudience": "webhooks-local",
 }
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from local.api_gateway import LocalApiGateway
 from local.emulator import MotoServer, PortBusy, require_free_port
-from local.jwt_keys import AUDIENCES, ISSUER, JwtAuthorizer, load_or_create_key
+from local.http_api_routes import http_api_routes
+from local.jwt_keys import AUDIENCES, ISSUER, TOKEN_LIFETIME, JwtAuthorizer, load_or_create_key
 from local.lambda_runtime import LocalFunction, load_functions
 from local.pollers.mappings import EventSourceMapping, event_source_mappings
 from local.pollers.queues import QueuePoller
@@ -69,6 +70,7 @@ class LocalStack:
         try:
             self._api = LocalApiGateway(
                 self.ports.api,
+                routes=http_api_routes(translated_template()),
                 authorizer=JwtAuthorizer(load_or_create_key(self.state)),
                 invoke=self._invoke_manage,
                 status=self.status,
@@ -163,6 +165,7 @@ def banner(info: StackInfo, mappings: list[EventSourceMapping], state: Path, sec
         f"Local stack ready in {seconds:.1f} s (Ctrl-C stops it)",
         f"  API           {info.api_url}   API Gateway HttpApi + JWT authorizer -> ManageFunction",
         f"  AWS emulator  {info.aws_endpoint}   moto: DynamoDB, DynamoDB Streams, SQS ({info.region})",
+        f"  API docs      {info.api_url}/docs   Swagger UI; {info.api_url}/openapi.json (no token needed)",
         f"  Status        {info.api_url}/_local/status   pollers' counters (no token needed)",
         f"  State         {state / 'stack.json'}",
         "  Tables",
@@ -171,7 +174,7 @@ def banner(info: StackInfo, mappings: list[EventSourceMapping], state: Path, sec
         *(f"    {name:<14} {url}" for name, url in info.queues.items()),
         "  Pollers (Lambda event source mappings)",
         *(f"    {m.source} -> {m.function}: {m.describe()}" for m in mappings),
-        "  Token         make token ACCOUNT=acme ROLE=admin    (ROLE=reader: read-only)",
+        f"  Token         make token ACCOUNT=acme ROLE=admin    (ROLE=reader: read-only; valid {TOKEN_LIFETIME})",
         f'  Try           curl -s -H "Authorization: Bearer $(make -s token)" {info.api_url}/events',
         f"  Write         boto3 with endpoint_url={info.aws_endpoint} to the tables above (stack.json lists them)",
     ]

@@ -16,6 +16,7 @@ from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.api import delivery_routes, webhook_routes
 from webhooks.api.docs import register_docs
 from webhooks.api.problems import only_json_bodies, register_problem_handlers
+from webhooks.api.request_body import body_reader
 from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
 from webhooks.delivery_log.queries import DeliveryQueries
@@ -51,7 +52,10 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
         if settings.portal_origin
         else None
     )
-    app = APIGatewayHttpResolver(enable_validation=True, cors=portal_cors)
+    # The body reader checks the caller's role before it parses anything (see webhooks.api.request_body).
+    app: APIGatewayHttpResolver = APIGatewayHttpResolver(
+        enable_validation=True, cors=portal_cors, json_body_deserializer=body_reader(lambda: app.current_event)
+    )
     app.include_router(webhook_routes.router)
     app.include_router(delivery_routes.router)
     app.dependency_overrides[webhook_routes.management] = lambda: management
@@ -59,7 +63,7 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     app.dependency_overrides[delivery_routes.manual] = lambda: manual
     register_problem_handlers(app)
     register_docs(app)
-    app.get("/events")(list_events)
+    app.get("/events", tags=["events"], summary="The event catalogue (the same for every account)")(list_events)
     return app
 
 

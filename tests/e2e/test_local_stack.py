@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import urllib.request
 import uuid
 from typing import Any
 
@@ -56,6 +57,19 @@ def test_no_token_is_401_and_never_reaches_the_handler(local_stack: RunningStack
 
     assert (status, body) == (401, {"message": "Unauthorized"})
     assert headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/openapi.json", "application/json"), ("/docs", "text/html"), ("/docs/", "text/html")],
+)
+def test_the_api_documentation_opens_in_a_browser_without_a_token(local_stack: RunningStack, path, content_type):
+    # Given the running stack (found by review: a browser got {"message":"Unauthorized"} for /openapi.json and /docs)
+    # When the document or the UI is opened without a token
+    with urllib.request.urlopen(f"{local_stack.info.api_url}{path}", timeout=30) as response:  # noqa: S310 - loopback
+        # Then it is served as what it is
+        assert (response.status, response.headers["content-type"]) == (200, content_type)
+        assert response.read()
 
 
 @pytest.mark.parametrize(

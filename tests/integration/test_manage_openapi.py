@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from openapi_spec_validator import validate
 
@@ -31,3 +32,46 @@ def test_the_document_and_the_swagger_ui_are_served(handler_for: Callable[..., L
     assert {"/webhooks", "/webhooks/{webhook_id}", "/webhooks/{webhook_id}/secret/rotate", "/events"} <= set(paths)
     assert (ui["statusCode"], ui["headers"]["Content-Type"]) == (200, "text/html")
     assert "SwaggerUIBundle" in ui["body"]
+
+
+def public_route_event(path: str) -> dict[str, Any]:
+    """What the template's GET /openapi.json and GET /docs routes hand the function: no authorizer context."""
+    event = http_api_event("GET", path)
+    del event["requestContext"]["authorizer"]
+    return event
+
+
+def test_the_document_and_the_ui_are_served_on_their_public_routes_a_trailing_slash_too(
+    handler_for: Callable[..., LoadedHandler],
+) -> None:
+    # Given the manage handler behind the template's unauthenticated documentation routes
+    manage = handler_for("ManageFunction")
+    # When a browser asks for the document and the UI, /docs/ with a trailing slash too (found by review: a 404)
+    document, ui, slashed = (manage(public_route_event(path)) for path in ("/openapi.json", "/docs", "/docs/"))
+    # Then each is served
+    assert document["statusCode"] == 200
+    assert "/webhooks" in json.loads(document["body"])["paths"]
+    assert [(page["statusCode"], page["headers"]["Content-Type"]) for page in (ui, slashed)] == [(200, "text/html")] * 2
+    assert slashed["body"] == ui["body"]
+
+
+def test_every_operation_has_one_of_the_documents_tags_and_only_the_docs_need_no_token() -> None:
+    # Given the committed document (found by review: every route sat under one "default" tag)
+    document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    operations = [(path, operation) for path, methods in document["paths"].items() for operation in methods.values()]
+    # Then every operation has exactly one tag, each declared with a description, in the UI's order
+    assert [tag["name"] for tag in document["tags"]] == ["webhooks", "secrets", "deliveries", "events", "docs"]
+    assert all(tag["description"] for tag in document["tags"])
+    assert {len(operation["tags"]) for _, operation in operations} == {1}
+    tags = {(path, operation["tags"][0]) for path, operation in operations}
+    assert {path for path, tag in tags if tag == "secrets"} == {
+        "/webhooks/{webhook_id}/secret",
+        "/webhooks/{webhook_id}/secret/rotate",
+    }
+    assert {path for path, tag in tags if tag == "docs"} == {"/openapi.json", "/docs"}
+    assert ("/events", "events") in tags
+    # And only the documentation says it needs no token; everything else keeps the document's JWT scheme
+    public = {path for path, operation in operations if operation.get("security") == [{}]}
+    assert public == {"/openapi.json", "/docs"}
+    assert all("security" not in operation for path, operation in operations if path not in public)
+    assert document["security"] == [{"jwt": []}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from local.api_gateway import http_api_event, http_response
+from local.payload_v2 import http_api_event, http_response
 
 CLAIMS = {"sub": "admin@acme", "account_id": "acme", "scope": "webhooks:read webhooks:write", "exp": 1795950000}
 

@@ -99,6 +99,9 @@ def test_the_banner_shows_endpoints_tables_and_how_to_call_the_api(tmp_path):
     assert "http://127.0.0.1:5000" in text
     assert "licenses-dev" in text
     assert "make token ACCOUNT=acme ROLE=admin" in text
+    assert "http://127.0.0.1:3000/docs" in text
+    assert "http://127.0.0.1:3000/openapi.json (no token needed)" in text
+    assert "valid 60 minutes" in text
     assert 'curl -s -H "Authorization: Bearer $(make -s token)" http://127.0.0.1:3000/events' in text
     assert "LicensesTable -> EmitFunction: batch 100" in text
     assert "on failure -> EmitFailureQueue" in text

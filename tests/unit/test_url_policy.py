@@ -33,6 +33,8 @@ def test_public_https_urls_are_accepted(url: str) -> None:
         ("/relative/path", "absolute https"),
         ("https://user:pw@hooks.example.com/x", "user name"),
         ("https://hooks.example.com:99999/x", "not a valid URL"),
+        ("https://hooks.example.com:0/x", "port 0"),
+        ("https://hooks.example.com:00/x", "port 0"),
         ("https://hooks.example.com/" + "a" * 2048, "longer than"),
         ("https://hooks.example .com/x", "whitespace"),
         ("https://localhost/x", "local host"),

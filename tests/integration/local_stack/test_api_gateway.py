@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local.api_gateway import LocalApiGateway
+from local.api_gateway import MAX_PAYLOAD_BYTES, LocalApiGateway
+from local.http_api_routes import http_api_routes
 from local.jwt_keys import JwtAuthorizer, SigningKey, issue_token, load_or_create_key, token_claims
+from local.sam_template import translated_template
 from webhooks.domain.principal import Role
 
 
@@ -44,20 +47,35 @@ def gateway(key: SigningKey, manage: FakeManage, tmp_path: Path) -> Iterator[Loc
     (portal / "index.html").write_text("<h1>portal</h1>")
     (tmp_path / "secret.txt").write_text("not for the web")
     api = LocalApiGateway(
-        0, authorizer=JwtAuthorizer(key), invoke=manage, status=lambda: {"pollers": []}, portal_dir=portal
+        0,
+        routes=http_api_routes(translated_template()),
+        authorizer=JwtAuthorizer(key),
+        invoke=manage,
+        status=lambda: {"pollers": []},
+        portal_dir=portal,
     )
     api.start()
     yield api
     api.stop()
 
 
-def call(
-    api: LocalApiGateway, method: str, path: str, token: str | None = None, body: bytes | None = None
-) -> tuple[int, dict[str, str], bytes]:
+def address(api: LocalApiGateway) -> tuple[str, int]:
     host, port = api.url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    headers = {"content-type": "application/json"} | ({"authorization": f"Bearer {token}"} if token else {})
-    connection.request(method, path, body=body, headers=headers)
+    return host, int(port)
+
+
+def call(
+    api: LocalApiGateway,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: bytes | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection(*address(api), timeout=10)
+    sent = {"content-type": "application/json"} | ({"authorization": f"Bearer {token}"} if token else {})
+    connection.request(method, path, body=body, headers=sent | (headers or {}))
     response = connection.getresponse()
     result = response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
     connection.close()
@@ -124,9 +142,109 @@ def test_the_portal_is_served_without_a_token_and_only_from_its_folder(gateway):
 
 
 def test_without_a_portal_folder_the_portal_is_not_found(key, manage, tmp_path):
-    api = LocalApiGateway(0, authorizer=JwtAuthorizer(key), invoke=manage, status=dict, portal_dir=tmp_path / "none")
+    api = LocalApiGateway(
+        0,
+        routes=http_api_routes(translated_template()),
+        authorizer=JwtAuthorizer(key),
+        invoke=manage,
+        status=dict,
+        portal_dir=tmp_path / "none",
+    )
     api.start()
     try:
         assert call(api, "GET", "/portal/")[0] == 404
     finally:
         api.stop()
+
+
+def exchange(api: LocalApiGateway, request: bytes) -> bytes:
+    """Send raw request bytes and read until the gateway closes the connection (a socket timeout fails the test)."""
+    with socket.create_connection(address(api), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_a_huge_declared_body_without_a_token_is_401_without_waiting_for_the_body(gateway, manage):
+    # Given a request that declares 10 GB and sends none of it (found by review: the gateway read the
+    # body before the token, so such a request held a thread)
+    request = b"POST /webhooks HTTP/1.1\r\nhost: local\r\ncontent-length: 10000000000\r\n\r\n"
+    # When it reaches the gateway without a token
+    response = exchange(gateway, request)
+    # Then the answer is API Gateway's 401 and the connection is closed, the body never read
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401")
+    assert b"connection: close" in head.lower()
+    assert json.loads(body) == {"message": "Unauthorized"}
+    assert manage.events == []
+
+
+def test_a_body_over_api_gateways_10_mb_is_413_before_the_handler(gateway, key, manage):
+    token = issue_token(key, "acme", Role.ADMIN).encode()
+    request = (
+        b"POST /webhooks HTTP/1.1\r\nhost: local\r\nauthorization: Bearer " + token + b"\r\n"
+        b"content-length: " + str(MAX_PAYLOAD_BYTES + 1).encode() + b"\r\n\r\n"
+    )
+
+    head, _, body = exchange(gateway, request).partition(b"\r\n\r\n")
+
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(body) == {"message": "Request Entity Too Large"}
+    assert manage.events == []
+
+
+def test_a_body_of_exactly_10_mb_reaches_the_handler(gateway, key, manage):
+    body = b"x" * MAX_PAYLOAD_BYTES
+
+    assert call(gateway, "POST", "/webhooks", issue_token(key, "acme", Role.ADMIN), body)[0] == 201
+    assert len(manage.events[0]["body"]) == MAX_PAYLOAD_BYTES
+
+
+@pytest.mark.parametrize("length", ["ten", "-1", "1e3"])
+def test_a_content_length_that_is_not_a_length_is_400(gateway, key, manage, length):
+    token = issue_token(key, "acme", Role.ADMIN)
+
+    status, _, body = call(gateway, "POST", "/webhooks", token, headers={"content-length": length})
+
+    assert (status, json.loads(body)) == (400, {"message": "Bad Request"})
+    assert manage.events == []
+
+
+@pytest.mark.parametrize(("path", "route_key"), [("/openapi.json", "GET /openapi.json"), ("/docs", "GET /docs")])
+def test_the_api_documentation_needs_no_token_as_the_template_routes_it(gateway, manage, path, route_key):
+    # Given the template's GET /openapi.json and GET /docs routes, which have no authorizer
+    # When a browser asks for them without a token (a trailing slash too, as API Gateway ignores it)
+    plain = call(gateway, "GET", path)
+    slashed = call(gateway, "GET", f"{path}/")
+    # Then both reach the handler on that route, with no authorizer context
+    assert (plain[0], slashed[0]) == (201, 201)
+    assert [event["routeKey"] for event in manage.events] == [route_key, route_key]
+    assert [event["rawPath"] for event in manage.events] == [path, f"{path}/"]
+    assert all("authorizer" not in event["requestContext"] for event in manage.events)
+
+
+def test_a_preflight_needs_no_token_as_the_templates_options_route(gateway, manage):
+    status, _, _ = call(gateway, "OPTIONS", "/webhooks/w1")
+
+    assert status == 201
+    assert manage.events[0]["routeKey"] == "OPTIONS /{proxy+}"
+    assert "authorizer" not in manage.events[0]["requestContext"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/webhooks"),
+        ("GET", "/events"),
+        ("POST", "/openapi.json"),
+        ("HEAD", "/docs"),
+        ("GET", "/docs/oauth2-redirect.html"),
+        ("GET", "/openapi.json.bak"),
+        ("DELETE", "/webhooks/w1"),
+    ],
+)
+def test_every_other_route_still_needs_a_token(gateway, manage, method, path):
+    assert call(gateway, method, path)[0] == 401
+    assert manage.events == []

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.api_gateway import http_api_event
 from local.lambda_runtime import load_functions
+from local.payload_v2 import http_api_event
 from local.sam_template import translated_template
 from local.stack import LOCAL_FUNCTION_ENVIRONMENT, emulator_environment
 from tests.support.local_stack import EmulatedAws

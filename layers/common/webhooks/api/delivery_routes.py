@@ -51,6 +51,7 @@ def _accepted(accepted: AcceptedDelivery) -> Response[AcceptedDelivery]:
 
 @router.get(
     "/webhooks/<webhook_id>/deliveries",
+    tags=["deliveries"],
     responses=responses(HTTPStatus.OK, DeliveryPageView, 400, 404),
     summary="The webhook's delivery log, newest first",
 )
@@ -77,6 +78,7 @@ def list_deliveries(
 
 @router.get(
     "/webhooks/<webhook_id>/deliveries/<delivery_id>",
+    tags=["deliveries"],
     responses=responses(HTTPStatus.OK, DeliveryDetail, 404),
     summary="Every attempt of one delivery, with request and response excerpts",
 )
@@ -94,6 +96,7 @@ def get_delivery(webhook_id: str, delivery_id: str, caller: Caller, service: Que
 
 @router.get(
     "/deliveries",
+    tags=["deliveries"],
     responses=responses(HTTPStatus.OK, EventDeliveries),
     summary="Every delivery of one event to this account's webhooks",
 )
@@ -106,6 +109,7 @@ def deliveries_for_event(
 
 @router.post(
     "/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver",
+    tags=["deliveries"],
     responses=responses(HTTPStatus.ACCEPTED, AcceptedDelivery, 404, 409),
     summary="Send the same delivery again (same webhook-id, next attempt)",
 )
@@ -115,6 +119,7 @@ def redeliver(webhook_id: str, delivery_id: str, caller: Caller, service: Manual
 
 @router.post(
     "/webhooks/<webhook_id>/deliveries/recover",
+    tags=["deliveries"],
     responses=responses(HTTPStatus.ACCEPTED, RecoveryView, 400, 404, 409),
     summary="Send again every delivery left undelivered in a time range (one page per call)",
     description=(
@@ -134,6 +139,7 @@ def recover(webhook_id: str, body: RecoveryRequest, caller: Caller, service: Man
 
 @router.post(
     "/webhooks/<webhook_id>/test",
+    tags=["deliveries"],
     responses=responses(HTTPStatus.ACCEPTED, AcceptedDelivery, 404, 409, 429),
     summary="Send a webhook.test event through the normal delivery path (rate limited)",
 )

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from webhooks.api.auth import authorize
+from webhooks.api.request_body import TOO_DEEP
 from webhooks.domain import errors
 from webhooks.observability import logger
 
@@ -67,12 +68,16 @@ def _field_error(error: dict[str, Any]) -> dict[str, Any]:
 
 def only_json_bodies(event: dict[str, Any]) -> dict[str, Any]:
     """Request bodies are JSON only: mark any other media type unsupported (answered 415), so Powertools
-    does not try to parse forms (a multipart type without a boundary would otherwise fail as a 500)."""
+    does not try to parse forms (a multipart type without a boundary would otherwise fail as a 500).
+
+    The media type is compared whole and in any case (application/jsonp is not JSON; APPLICATION/JSON is),
+    and handed on as plain application/json, the one spelling Powertools parses."""
     headers = event.get("headers") or {}
     content_type = str(headers.get("content-type", "")).strip()
-    if not content_type or content_type.lower().startswith(_JSON):
+    if not content_type:
         return event
-    return event | {"headers": headers | {"content-type": _UNSUPPORTED}}
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return event | {"headers": headers | {"content-type": _JSON if media_type == _JSON else _UNSUPPORTED}}
 
 
 def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
@@ -85,29 +90,36 @@ def register_problem_handlers(app: APIGatewayHttpResolver) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return problem(status, kind, error.detail, instance(), headers, **error.extensions)
 
-    def invalid_request(error: RequestValidationError) -> Response[str]:
-        # Who may not make the request learns that first, not what its body should look like.
+    def refusal() -> Response[str] | None:
+        """Who may not make the request learns that first, not what is wrong with it."""
         try:
             authorize(app.current_event)
         except errors.DomainError as denied:
             return domain_error(denied)
-        if any(item["type"] == "json_invalid" for item in error.errors()):
-            return problem(HTTPStatus.BAD_REQUEST, "malformed-json", "the body is not valid JSON", instance())
+        return None
+
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        if refused := refusal():
+            return refused
+        unparsed = [item for item in error.errors() if item["type"] == "json_invalid"]
+        if unparsed:
+            detail = TOO_DEEP if unparsed[0].get("ctx", {}).get("error") == TOO_DEEP else "the body is not valid JSON"
+            return problem(HTTPStatus.BAD_REQUEST, "malformed-json", detail, instance())
         details = [_field_error(item) for item in error.errors()]
         return problem(
             HTTPStatus.UNPROCESSABLE_ENTITY, "invalid-input", "the request is not valid", instance(), errors=details
         )
 
     def unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
-        try:
-            authorize(app.current_event)
-        except errors.DomainError as denied:
-            return domain_error(denied)
+        if refused := refusal():
+            return refused
         detail = "the body must be application/json"
         return problem(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", detail, instance())
 
     def undecodable_body(_: UnicodeDecodeError) -> Response[str]:
         # The only bytes manage decodes are the request body's (API Gateway base64-encodes non-UTF-8 bodies).
+        if refused := refusal():
+            return refused
         return problem(HTTPStatus.BAD_REQUEST, "malformed-json", "the body is not UTF-8 JSON", instance())
 
     def no_route(_: NotFoundError) -> Response[str]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from webhooks.catalogue import CATALOGUE, Environment
 from webhooks.domain.audit import AuditRecord
@@ -35,13 +35,18 @@ class _Output(BaseModel):
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    # Strict: a value is taken as its JSON type says (true, not "yes" or 1; 3, not "3" or 3.0), never coerced.
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
+
+
+# Strict validation of Python values wants an Environment member; a JSON body names it by its string.
+EnvironmentName = Annotated[Environment, Strict(False)]
 
 
 class WebhookCreate(_Input):
     name: WebhookName
     url: WebhookUrl = Field(description="Absolute https URL of a public host (http only where allowed).")
-    environment: Environment
+    environment: EnvironmentName
     events: EventPatterns
     description: Description | None = None
     enabled: bool = True
@@ -68,7 +73,7 @@ class WebhookUpdate(_Input):
 
     name: WebhookName | None = None
     url: WebhookUrl | None = None
-    environment: Environment | None = None
+    environment: EnvironmentName | None = None
     events: EventPatterns | None = None
     description: Description | None = None
     enabled: bool | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -46,6 +47,7 @@ Management = Annotated[WebhookManagement, Depends(management)]
 IfMatch = Annotated[str | None, Header(alias="if-match", description="An ETag of this webhook (its version).")]
 Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page.")]
 NO_STORE = {"Cache-Control": "no-store"}
+_STRONG_VERSION_TAG = re.compile(r'"([0-9]{1,18})"')
 
 
 def responses(success: HTTPStatus, model: type[BaseModel] | None, *problems: int) -> dict[int, Any]:
@@ -64,13 +66,17 @@ def etag(webhook: Webhook) -> str:
 
 
 def expected_version(if_match: str | None) -> int | None:
-    """The version an If-Match header names; None when absent or `*`."""
+    """The version an If-Match header names; None when absent or `*`.
+
+    If-Match compares strongly (RFC 9110 13.1.1): only the quoted version of our ETag matches, so a weak,
+    unclosed, bare or listed tag names no version and fails the precondition.
+    """
     if if_match is None or if_match.strip() == "*":
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    tag = _STRONG_VERSION_TAG.fullmatch(if_match.strip())
+    if tag is None:
         raise PreconditionFailed("If-Match names no version of this webhook")
-    return int(tag)
+    return int(tag.group(1))
 
 
 def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[WebhookView]:
@@ -84,6 +90,7 @@ def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[Webh
 
 @router.post(
     "/webhooks",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.CREATED, CreatedWebhook, 409),
     summary="Register a webhook; its secret is returned once",
 )
@@ -100,6 +107,7 @@ def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> 
 
 @router.get(
     "/webhooks",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookPage, 400),
     summary="List the account's webhooks (no secrets)",
 )
@@ -122,6 +130,7 @@ def list_webhooks(
 
 @router.get(
     "/webhooks/<webhook_id>",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookView, 404),
     summary="Read one webhook (no secret)",
 )
@@ -131,6 +140,7 @@ def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Respons
 
 @router.patch(
     "/webhooks/<webhook_id>",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookView, 404, 409, 412),
     summary="Change, enable or disable",
 )
@@ -142,6 +152,7 @@ def update_webhook(
 
 @router.delete(
     "/webhooks/<webhook_id>",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.NO_CONTENT, None, 404, 409, 412),
     summary="Delete a webhook",
 )
@@ -152,6 +163,7 @@ def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_matc
 
 @router.post(
     "/webhooks/<webhook_id>/secret/rotate",
+    tags=["secrets"],
     responses=responses(HTTPStatus.OK, RotatedSecret, 404, 409),
     summary="New secret (returned once); the old one keeps signing for the grace period",
     description=(
@@ -180,6 +192,7 @@ def rotate_secret(
 
 @router.get(
     "/webhooks/<webhook_id>/secret",
+    tags=["secrets"],
     responses=responses(HTTPStatus.OK, RevealedSecrets, 404),
     summary="Reveal the secrets (admin, audited)",
 )
@@ -192,6 +205,7 @@ def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Respo
 
 @router.get(
     "/webhooks/<webhook_id>/audit",
+    tags=["webhooks"],
     responses=responses(HTTPStatus.OK, AuditPage, 400, 404),
     summary="Change history, newest first",
 )

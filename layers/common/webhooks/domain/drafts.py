@@ -5,6 +5,7 @@ The API's schemas reuse these field types, so the OpenAPI document states the sa
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
@@ -26,9 +27,25 @@ def _known_patterns(patterns: list[str]) -> list[str]:
     return sorted(set(patterns))
 
 
-WebhookName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+def _text(*, multi_line: bool) -> AfterValidator:
+    """Free text holds no control characters (Unicode Cc: NUL, escape sequences, C1), which would reach the
+    portal, the audit history and logs as they are; multi-line text may hold line breaks and tabs."""
+    allowed = frozenset("\t\n\r") if multi_line else frozenset()
+    message = "must not contain control characters" + (" other than line breaks and tabs" if multi_line else "")
+
+    def check(text: str) -> str:
+        if any(unicodedata.category(character) == "Cc" and character not in allowed for character in text):
+            raise ValueError(message)
+        return text
+
+    return AfterValidator(check)
+
+
+WebhookName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _text(multi_line=False)
+]
 WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
-Description = Annotated[str, StringConstraints(max_length=500)]
+Description = Annotated[str, StringConstraints(max_length=500), _text(multi_line=True)]
 EventPatterns = Annotated[
     list[str],
     Field(min_length=1, max_length=50, description="Event names of the catalogue, `<entity>.*` or `*`."),

@@ -43,6 +43,8 @@ class UrlPolicy:
             parts.port  # noqa: B018 - raises on an invalid port
         except ValueError:
             return "not a valid URL"
+        if parts.port == 0:
+            return "has port 0, which no server listens on"
         if parts.scheme not in {"https", "http"} or not parts.netloc:
             return "must be an absolute https URL"
         if "@" in parts.netloc:

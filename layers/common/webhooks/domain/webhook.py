@@ -21,7 +21,8 @@ MAX_PREVIOUS_SECRETS = 3
 class RetryPolicy(BaseModel):
     """Opt-in retries (the customer guide promises one attempt by default)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Strict: part of the API's request bodies, whose numbers must be JSON integers (3, not "3" or 3.0).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     max_attempts: int = Field(ge=1, le=10, description="Attempts in all, the first included.")
     initial_backoff_seconds: int = Field(default=30, ge=1, le=900)

@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhooks.adapters.keys import webhook_ref
-from webhooks.delivery.message import Trigger
-from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.delivery.record import AttemptOutcome, DeliveryRecord, DeliveryStatus
 
 
 def sortable_time(moment: datetime) -> str:
@@ -24,28 +23,7 @@ def sortable_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-class AttemptDetail(BaseModel):
-    """The attempt as the delivery log shows it; read and written whole."""
-
-    # Built on first use: emit imports the delivery log but writes to it only for an oversized message.
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    webhook_id: str
-    environment: str
-    trigger: Trigger
-    completed_at: datetime | None = None
-    http_status: int | None = None
-    error_kind: ErrorKind | None = None
-    error_detail: str | None = None
-    duration_ms: int | None = None
-    response_excerpt: str | None = None
-    response_truncated: bool = False
-    request_headers: dict[str, str] = Field(default_factory=dict)
-    request_body: str | None = None
-    next_attempt_at: datetime | None = None
-
-
-_DETAIL_FIELDS = set(AttemptDetail.model_fields)
+_OUTCOME_FIELDS = set(AttemptOutcome.model_fields)
 
 
 class DeliveryItem(BaseModel):
@@ -60,7 +38,7 @@ class DeliveryItem(BaseModel):
     status: DeliveryStatus
     requested_at: str
     expires_at: int
-    detail: AttemptDetail
+    detail: AttemptOutcome
     claim: str | None = Field(default=None, description="The token of the call that claimed a pending attempt.")
 
     @classmethod
@@ -75,7 +53,7 @@ class DeliveryItem(BaseModel):
             status=record.status,
             requested_at=sortable_time(record.requested_at),
             expires_at=record.expires_at,
-            detail=AttemptDetail.model_validate(record.model_dump(include=_DETAIL_FIELDS)),
+            detail=AttemptOutcome.model_validate(record.model_dump(include=_OUTCOME_FIELDS)),
             claim=claim,
         )
 
@@ -122,7 +100,7 @@ class DeliveryItem(BaseModel):
             status=DeliveryStatus(item["status"]["S"]),
             requested_at=item["requested_at"]["S"],
             expires_at=int(item["expires_at"]["N"]),
-            detail=AttemptDetail.model_validate_json(item["detail"]["S"]),
+            detail=AttemptOutcome.model_validate_json(item["detail"]["S"]),
             claim=item["claim"]["S"] if "claim" in item else None,
         )
 

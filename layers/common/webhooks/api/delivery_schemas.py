@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from webhooks.api.bodies import Output
 from webhooks.delivery.message import Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery_log.redelivery import Accepted, Recovery
 
 
-class _Output(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-
-class DeliveryAttemptView(_Output):
+class DeliveryAttemptView(Output):
     """One attempt of one delivery, as the log keeps it."""
 
     delivery_id: str = Field(description="The webhook-id header the receiver saw; the same on every attempt.")
@@ -35,24 +33,8 @@ class DeliveryAttemptView(_Output):
     next_attempt_at: datetime | None = Field(description="When a retry is scheduled, if one is.")
 
     @classmethod
-    def of(cls, record: DeliveryRecord) -> DeliveryAttemptView:
-        return cls(
-            delivery_id=record.delivery_id,
-            attempt=record.attempt,
-            event_id=record.event_id,
-            event=record.event,
-            webhook_id=record.webhook_id,
-            environment=record.environment,
-            trigger=record.trigger,
-            status=record.status,
-            http_status=record.http_status,
-            error_kind=record.error_kind,
-            error_detail=record.error_detail,
-            duration_ms=record.duration_ms,
-            requested_at=record.requested_at,
-            completed_at=record.completed_at,
-            next_attempt_at=record.next_attempt_at,
-        )
+    def of(cls, record: DeliveryRecord) -> Self:
+        return cls.from_fields(record)
 
 
 class DeliveryAttemptDetail(DeliveryAttemptView):
@@ -63,23 +45,13 @@ class DeliveryAttemptDetail(DeliveryAttemptView):
     response_excerpt: str | None = Field(description="The first 4 KiB of the response body.")
     response_truncated: bool
 
-    @classmethod
-    def of(cls, record: DeliveryRecord) -> DeliveryAttemptDetail:
-        return cls(
-            **DeliveryAttemptView.of(record).model_dump(),
-            request_headers=record.request_headers,
-            request_body=record.request_body,
-            response_excerpt=record.response_excerpt,
-            response_truncated=record.response_truncated,
-        )
 
-
-class DeliveryPageView(_Output):
+class DeliveryPageView(Output):
     items: list[DeliveryAttemptView]
     next_cursor: str | None
 
 
-class DeliveryDetail(_Output):
+class DeliveryDetail(Output):
     delivery_id: str
     webhook_id: str
     event_id: str
@@ -87,12 +59,12 @@ class DeliveryDetail(_Output):
     attempts: list[DeliveryAttemptDetail] = Field(description="First attempt first.")
 
 
-class EventDeliveries(_Output):
+class EventDeliveries(Output):
     event_id: str
     items: list[DeliveryAttemptView]
 
 
-class AcceptedDelivery(_Output):
+class AcceptedDelivery(Output):
     """Queued: the receiver will see this delivery id as `webhook-id`."""
 
     delivery_id: str
@@ -102,7 +74,7 @@ class AcceptedDelivery(_Output):
 
     @classmethod
     def of(cls, accepted: Accepted) -> AcceptedDelivery:
-        return cls(delivery_id=accepted.delivery_id, event_id=accepted.event_id, attempt=accepted.attempt)
+        return cls.from_fields(accepted)
 
 
 class RecoveryRequest(BaseModel):
@@ -118,7 +90,7 @@ class RecoveryRequest(BaseModel):
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous call, to go on.")
 
 
-class RecoveryView(_Output):
+class RecoveryView(Output):
     """One page of a recovery: repeat the request with `next_cursor` (and the same since and until) until null."""
 
     queued: list[AcceptedDelivery]
@@ -129,10 +101,5 @@ class RecoveryView(_Output):
 
     @classmethod
     def of(cls, recovery: Recovery) -> RecoveryView:
-        return cls(
-            queued=[AcceptedDelivery.of(accepted) for accepted in recovery.queued],
-            not_redeliverable=recovery.not_redeliverable,
-            since=recovery.since,
-            until=recovery.until,
-            next_cursor=recovery.cursor,
-        )
+        queued = [AcceptedDelivery.of(accepted) for accepted in recovery.queued]
+        return cls.from_fields(recovery, queued=queued, next_cursor=recovery.cursor)

@@ -41,19 +41,14 @@ class ErrorKind(StrEnum):
     CRASHED = "crashed"  # claimed, never completed
 
 
-class DeliveryRecord(BaseModel):
+class AttemptOutcome(BaseModel):
+    """What one attempt was sent with and got back: the part of a record the log keeps as one attribute."""
+
     model_config = ConfigDict(frozen=True)
 
-    delivery_id: str
-    attempt: int = Field(ge=1)
-    event_id: str
-    event: str
     webhook_id: str
-    account_id: str
     environment: str
     trigger: Trigger
-    status: DeliveryStatus
-    requested_at: datetime
     completed_at: datetime | None = None
     http_status: int | None = None
     error_kind: ErrorKind | None = None
@@ -63,8 +58,22 @@ class DeliveryRecord(BaseModel):
     response_truncated: bool = False
     request_headers: dict[str, str] = Field(default_factory=dict)
     request_body: str | None = None
-    expires_at: int = Field(description="Epoch seconds; DynamoDB TTL removes the record after it.")
     next_attempt_at: datetime | None = Field(default=None, description="When the retry policy tries again.")
+
+
+# What a queue message, its log record and a message rebuilt from the log share, field for field.
+DELIVERY_KEYS = ("delivery_id", "event_id", "event", "webhook_id", "account_id")
+
+
+class DeliveryRecord(AttemptOutcome):
+    delivery_id: str
+    attempt: int = Field(ge=1)
+    event_id: str
+    event: str
+    account_id: str
+    status: DeliveryStatus
+    requested_at: datetime
+    expires_at: int = Field(description="Epoch seconds; DynamoDB TTL removes the record after it.")
 
     @classmethod
     def of_message(
@@ -72,12 +81,8 @@ class DeliveryRecord(BaseModel):
     ) -> Self:
         """The log record of one attempt of `message`, kept for `retention` after `at`."""
         return cls(
-            delivery_id=message.delivery_id,
+            **{key: getattr(message, key) for key in DELIVERY_KEYS},
             attempt=message.attempt,
-            event_id=message.event_id,
-            event=message.event,
-            webhook_id=message.webhook_id,
-            account_id=message.account_id,
             environment=message.environment.value,
             trigger=message.trigger,
             status=status,

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from webhooks.catalogue import TEST_EVENT
 from webhooks.delivery.message import DeliveryMessage, Trigger
-from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.delivery.record import DELIVERY_KEYS, DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery_log.queries import (
     DeliveryFilters,
     LogPosition,
@@ -233,11 +233,7 @@ def _message_from_log(record: DeliveryRecord, body: str, attempt: int) -> Delive
     sent = json.loads(body)
     try:
         return DeliveryMessage(
-            delivery_id=record.delivery_id,
-            event_id=record.event_id,
-            event=record.event,
-            webhook_id=record.webhook_id,
-            account_id=record.account_id,
+            **{key: getattr(record, key) for key in DELIVERY_KEYS},
             environment=sent["environment"],
             occurred_at=sent["occurred_at"],
             payload=sent["payload"],

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from local.sam_template import DeployedDataPlane, function_environment, translated_template
-from tests.support.aws_calls import AwsCallRecorder
+from tests.support.aws_calls import AwsCall, AwsCallRecorder
 
 
 def handler_module_name(function: str) -> str:
@@ -27,11 +27,13 @@ class LoadedHandler:
     function: str
     module: ModuleType
     recorder: AwsCallRecorder
+    performed: set[AwsCall] = field(default_factory=set)  # every call its invocations made
 
     def __call__(self, event: dict[str, Any], context: Any = None) -> Any:
         # Only the calls made during this invocation count: tests may seed tables through the same session.
         first_call = len(self.recorder.calls)
         result = self.module.handler(event, context or LambdaContext(self.function))
+        self.performed.update(self.recorder.calls[first_call:])
         undeclared = self.recorder.undeclared(self.function, since=first_call)
         assert not undeclared, f"{self.function} made AWS calls webhooks.permissions does not declare: {undeclared}"
         return result

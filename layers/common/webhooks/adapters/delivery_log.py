@@ -78,14 +78,6 @@ class DynamoDeliveryLog:
             unwritten.update(_item_key(request["PutRequest"]["Item"]) for request in requests)
         return unwritten
 
-    def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key={"delivery_id": {"S": delivery_id}, "attempt": {"N": str(attempt)}},
-            ConsistentRead=True,
-        ).get("Item")
-        return item_to_record(item) if item else None
-
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
         """Every attempt, paged through (kept bodies can fill a 1 MB page in four attempts) and read
         consistently: a redelivery takes the attempt after the latest one, so it must see it."""

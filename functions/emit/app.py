@@ -18,18 +18,14 @@ from webhooks.adapters.delivery_queue import DEFAULT_CONCURRENCY, SqsDeliveryQue
 from webhooks.adapters.stream_records import partial_batch_response, read_records
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.config import EmitSettings
-from webhooks.domain.emission import EmissionReport, Emitter, Governance, WebhookSource
-from webhooks.domain.webhook_cache import CachedWebhookSource
+from webhooks.domain.emission import EmissionReport, Emitter, Governance
 from webhooks.observability import MetricUnit, instrument, metrics
 
 settings = EmitSettings.from_environ()
 _client_config = Config(retries={"mode": "standard"}, max_pool_connections=DEFAULT_CONCURRENCY + 2)
 _dynamodb = boto3.client("dynamodb", config=_client_config)
-_webhooks: WebhookSource = DynamoWebhookStore(_dynamodb, settings.webhooks_table)
-if settings.webhook_cache_seconds > 0:
-    _webhooks = CachedWebhookSource(_webhooks, settings.webhook_cache_seconds)
 emitter = Emitter(
-    webhooks=_webhooks,
+    webhooks=DynamoWebhookStore(_dynamodb, settings.webhooks_table),
     sender=SqsDeliveryQueue(boto3.client("sqs", config=_client_config), settings.delivery_queue_url),
     delivery_log=DynamoDeliveryLog(_dynamodb, settings.deliveries_table),
     table_entities=settings.table_entities,

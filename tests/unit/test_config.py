@@ -58,22 +58,3 @@ def test_settings_are_immutable() -> None:
     settings = DeliverSettings.from_environ(COMMON | {"DELIVERY_CONCURRENCY": "8"})
     with pytest.raises(ValidationError):
         settings.delivery_concurrency = 9  # type: ignore[misc]
-
-
-def test_the_emit_webhook_cache_is_off_by_default_and_at_most_a_few_seconds() -> None:
-    base = {
-        "DEPLOYMENT_ENVIRONMENT": "dev",
-        "TRACING_ENABLED": "false",
-        "WEBHOOKS_TABLE": "w",
-        "DELIVERIES_TABLE": "d",
-        "AUDIT_TABLE": "a",
-        "DELIVERY_QUEUE_URL": "q",
-        "PERMITTED_ENVIRONMENTS": "production",
-        "PERMITTED_EVENTS": "*",
-        "DELIVERY_LOG_RETENTION_DAYS": "30",
-        "TABLE_ENTITIES": '{"licenses": "license"}',
-    }
-    assert EmitSettings.from_environ(base).webhook_cache_seconds == 0
-    assert EmitSettings.from_environ(base | {"WEBHOOK_CACHE_SECONDS": "2.5"}).webhook_cache_seconds == 2.5
-    with pytest.raises(ValidationError):
-        EmitSettings.from_environ(base | {"WEBHOOK_CACHE_SECONDS": "60"})

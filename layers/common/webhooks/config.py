@@ -78,8 +78,6 @@ class ManageSettings(CommonSettings):
 
 class EmitSettings(CommonSettings):
     table_entities: Annotated[dict[str, Entity], BeforeValidator(_json_object)] = Field(alias="TABLE_ENTITIES")
-    # Optional cross-invocation cache of each account's webhooks; 0 (the default) reads them every batch.
-    webhook_cache_seconds: float = Field(default=0, alias="WEBHOOK_CACHE_SECONDS", ge=0, le=5)
 
 
 class DeliverSettings(CommonSettings):

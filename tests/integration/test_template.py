@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from local.sam_template import ROOT, TEMPLATE_PATH, function_environment, function_logical_ids, translated_template
+from local.stack import LOCAL_FUNCTION_ENVIRONMENT
 from tests.integration.conftest import MotoAws
 from tests.support.aws_calls import AwsCall, AwsCallRecorder
 from tests.support.handlers import handler_module_name, load_handler
 from tests.support.template_facts import code_policy_grants, event_source_mappings
 from webhooks.adapters.http_sender import MAX_ATTEMPT_SECONDS
-from webhooks.config import LOCAL_ONLY_VARIABLES
 from webhooks.domain.delivery import DELIVER_TIMEOUT_SECONDS
 from webhooks.domain.webhook import MAX_TIMEOUT_SECONDS
 from webhooks.permissions import FUNCTION_ACTIONS
@@ -57,7 +57,8 @@ def test_every_variable_the_code_reads_is_set_by_the_template(
     loaded = load_handler(function, aws.deployed, aws.recorder, monkeypatch)
     # Then its settings load, and every variable they read is one the template sets
     read = type(loaded.module.settings).variable_names()
-    assert read - LOCAL_ONLY_VARIABLES <= set(environment), read - set(environment)
+    # (the variables only the local stack adds, which a deployment never sets, excepted)
+    assert read - set(LOCAL_FUNCTION_ENVIRONMENT) <= set(environment), read - set(environment)
     for value in environment.values():
         assert "${" not in value
         assert "Fn::" not in value

@@ -50,25 +50,36 @@ def test_a_disabled_webhook_gets_nothing_and_receives_again_once_re_enabled(
     # Given two webhooks of the account, one of them disabled
     paused, witness = new_receiver(), new_receiver()
     paused_id = tenant.subscribe(paused)
-    tenant.subscribe(witness)
+    witness_id = tenant.subscribe(witness)
     assert tenant.call("PATCH", f"/webhooks/{paused_id}", {"enabled": False})[0] == 200
 
     # When a record is written that both subscribe to
     tenant.write(tenant.a_license())
 
-    # Then the enabled one gets it, and once deliver is idle the disabled one has had no POST
-    assert eventually(lambda: len(witness.deliveries) == 1)
+    # Then the enabled one gets it and its log shows it succeeded (so the log is read and up to date) ...
+    assert eventually(lambda: _statuses(tenant, witness_id) == [(_only_delivery_id(witness), "succeeded")])
+    # ... and once deliver is idle, the disabled one has had no POST and its log no attempt at all
+    # (emit leaves a disabled webhook out, so not even a skipped attempt is logged)
     assert eventually(local_stack.delivery_queue_is_empty)
     assert paused.deliveries == []
-    # And its log shows no attempt, or only skipped ones (emit filters disabled webhooks; deliver re-checks)
-    assert {attempt["status"] for attempt in tenant.delivery_log(paused_id)} <= {"skipped"}
+    assert tenant.delivery_log(paused_id) == []
 
     # When it is enabled again and another record is written
     assert tenant.call("PATCH", f"/webhooks/{paused_id}", {"enabled": True})[0] == 200
     tenant.write(tenant.a_license())
 
-    # Then that one reaches it
+    # Then that one reaches it, and its log shows exactly that attempt, succeeded
     assert eventually(lambda: [delivery.event for delivery in paused.deliveries] == ["license.created"])
+    assert eventually(lambda: _statuses(tenant, paused_id) == [(_only_delivery_id(paused), "succeeded")])
+
+
+def _statuses(tenant: Tenant, webhook_id: str) -> list[tuple[str, str]]:
+    return [(attempt["delivery_id"], attempt["status"]) for attempt in tenant.delivery_log(webhook_id)]
+
+
+def _only_delivery_id(receiver: Receiver) -> str | None:
+    """The webhook-id of the receiver's one delivery (None until exactly one arrived)."""
+    return receiver.deliveries[0].webhook_id if len(receiver.deliveries) == 1 else None
 
 
 def test_after_a_rotation_each_delivery_carries_both_signatures_and_either_secret_verifies_it(

@@ -69,9 +69,8 @@ def test_a_batch_is_delivered_signed_and_logged_and_only_a_malformed_message_fai
     assert sorted(receiver.paths()) == ["/client-error", "/ok"]
     for request in receiver.requests:
         StandardWebhook(SECRET).verify(request.body, request.headers)
-    succeeded, failed = _log(aws).get(f"msg_{ok.webhook_id}", 1), _log(aws).get(f"msg_{failing.webhook_id}", 1)
-    assert succeeded is not None
-    assert failed is not None
+    (succeeded,) = _log(aws).attempts(f"msg_{ok.webhook_id}")
+    (failed,) = _log(aws).attempts(f"msg_{failing.webhook_id}")
     assert (succeeded.status, succeeded.http_status) == (DeliveryStatus.SUCCEEDED, 200)
     assert (failed.status, failed.http_status, failed.response_excerpt) == (
         DeliveryStatus.FAILED,
@@ -96,8 +95,7 @@ def test_loopback_is_refused_without_the_local_setting(
     deliver = handler_for("DeliverFunction", ALLOW_HTTP_FOR_DEVELOPMENT="true")
     webhook = _webhook(aws, receiver, "/ok")
     deliver(sqs_event(_message(webhook).model_dump_json()))
-    record = _log(aws).get(f"msg_{webhook.webhook_id}", 1)
-    assert record is not None
+    (record,) = _log(aws).attempts(f"msg_{webhook.webhook_id}")
     assert (record.status, record.error_kind) == (DeliveryStatus.FAILED, ErrorKind.BLOCKED_ADDRESS)
     assert receiver.requests == []
 
@@ -108,8 +106,7 @@ def test_a_failure_under_a_retry_policy_queues_the_next_attempt(
     deliver = handler_for("DeliverFunction", **LOOPBACK)
     webhook = _webhook(aws, receiver, "/server-error", retry_policy=RetryPolicy(max_attempts=3))
     deliver(sqs_event(_message(webhook).model_dump_json()))
-    record = _log(aws).get(f"msg_{webhook.webhook_id}", 1)
-    assert record is not None
+    (record,) = _log(aws).attempts(f"msg_{webhook.webhook_id}")
     assert record.next_attempt_at is not None
     sqs = _test_client("sqs")
     queue = aws.deployed.queues["DeliveryQueue"]
@@ -150,7 +147,8 @@ def test_a_throttled_claim_fails_only_its_message_and_sqs_retrying_the_batch_pos
     assert len(first["batchItemFailures"]) == 1
     assert second == {"batchItemFailures": []}
     assert sorted(request.headers["webhook-id"] for request in receiver.requests) == ["msg_0", "msg_1", "msg_2"]
-    assert {_log(aws).get(f"msg_{index}", 1).status for index in range(3)} == {DeliveryStatus.SUCCEEDED}  # type: ignore[union-attr]
+    attempts = [_log(aws).attempts(f"msg_{index}") for index in range(3)]
+    assert [[(a.attempt, a.status) for a in each] for each in attempts] == [[(1, DeliveryStatus.SUCCEEDED)]] * 3
 
 
 def test_a_batch_makes_one_webhook_read_and_one_result_write(

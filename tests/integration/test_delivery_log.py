@@ -48,7 +48,7 @@ def test_an_attempt_can_be_claimed_once_and_a_later_claim_is_told_who_holds_it(a
     # Then neither claims it, and each is given the record that holds it, read in the same call
     assert (again.token, again.earlier) == (None, pending)
     assert (after_result.token, after_result.earlier) == (None, succeeded)
-    assert log.get(pending.delivery_id, 1) == succeeded
+    assert log.attempts(pending.delivery_id) == [succeeded]
 
 
 def test_a_claim_whose_answer_is_lost_and_sent_again_by_botocore_is_still_ours(aws: MotoAws) -> None:
@@ -86,7 +86,7 @@ def test_the_stored_item_keeps_what_dynamodb_works_with_apart_and_the_attempt_wh
     }  # fmt: skip
     assert json.loads(item["detail"]["S"])["request_headers"] == record.request_headers
     # And it reads back as the same record
-    assert _log(aws).get(record.delivery_id, 1) == record
+    assert _log(aws).attempts(record.delivery_id) == [record]
 
 
 def test_a_webhooks_deliveries_page_newest_first_with_filters_and_cursors(aws: MotoAws) -> None:
@@ -191,7 +191,8 @@ def test_results_left_unprocessed_by_a_batch_write_are_written_on_a_later_round(
     assert unwritten == set()
     assert len(waits) == 2
     assert all(0 <= wait <= 0.1 for wait in waits)
-    assert {log.get(f"msg_{index}", 1).status for index in range(5)} == {DeliveryStatus.SUCCEEDED}  # type: ignore[union-attr]
+    statuses = [[attempt.status for attempt in log.attempts(f"msg_{index}")] for index in range(5)]
+    assert statuses == [[DeliveryStatus.SUCCEEDED]] * 5
 
 
 def test_results_still_unprocessed_after_the_last_round_are_reported_and_stay_pending(aws: MotoAws) -> None:
@@ -202,5 +203,5 @@ def test_results_still_unprocessed_after_the_last_round_are_reported_and_stay_pe
     DynamoFaults(client).leave_unprocessed("BatchWriteItem", count=1, rounds=ROUNDS)
     unwritten = log.complete_all([claim.model_copy(update={"status": DeliveryStatus.FAILED}) for claim in claims])
     assert unwritten == {("msg_2", 1)}
-    statuses = [log.get(f"msg_{index}", 1).status for index in range(3)]  # type: ignore[union-attr]
-    assert statuses == [DeliveryStatus.FAILED, DeliveryStatus.FAILED, DeliveryStatus.PENDING]
+    statuses = [[attempt.status for attempt in log.attempts(f"msg_{index}")] for index in range(3)]
+    assert statuses == [[DeliveryStatus.FAILED], [DeliveryStatus.FAILED], [DeliveryStatus.PENDING]]

@@ -197,11 +197,16 @@ def test_a_message_too_large_for_sqs_becomes_a_failed_delivery_record(
     assert record.expires_at > 0
 
 
-def test_without_the_cache_every_batch_reads_the_webhooks(
-    aws: MotoAws, platform: Platform, emit: LoadedHandler
-) -> None:
-    platform.register(a_webhook())
-    for key in ("lic_1", "lic_2"):
-        platform.put("LicensesTable", a_license(id=key))
-        emit(platform.stream_event("LicensesTable"))
-    assert [call.action for call in aws.recorder.calls].count("dynamodb:Query") == 2
+def test_every_batch_reads_the_accounts_webhooks_afresh(aws: MotoAws, platform: Platform, emit: LoadedHandler) -> None:
+    # Given a webhook, and a first batch of its account delivered to it
+    webhook = a_webhook()
+    platform.register(webhook)
+    platform.put("LicensesTable", a_license())
+    emit(platform.stream_event("LicensesTable"))
+    # When the webhook is disabled and the next batch of the account arrives
+    platform.register(webhook.model_copy(update={"enabled": False, "version": 2}))
+    platform.put("LicensesTable", a_license(id="lic_2"))
+    emit(platform.stream_event("LicensesTable"))
+    # Then only the first was enqueued: each batch made its own Query of the account's webhooks
+    assert [body["payload"]["id"] for body in platform.received()] == ["lic_1"]
+    assert [call.action for call in aws.recorder.calls] == ["dynamodb:Query", "sqs:SendMessage", "dynamodb:Query"]

@@ -66,9 +66,11 @@ def _body(webhook: Webhook, delivery_id: str | None = None) -> str:
 
 
 def _record(aws: MotoAws, delivery_id: str) -> DeliveryRecord:
-    record = DeliveryLogTable(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"]).get(delivery_id, 1)
-    assert record is not None, f"no delivery record for {delivery_id}"
-    return record
+    """The delivery's one attempt, as the log reads it back."""
+    log = DeliveryLogTable(_test_client("dynamodb"), aws.deployed.tables["DeliveriesTable"])
+    attempts = log.attempts(delivery_id)
+    assert [attempt.attempt for attempt in attempts] == [1], f"attempts of {delivery_id}: {attempts}"
+    return attempts[0]
 
 
 def _sqs_hands_it_over_again(deliver: LoadedHandler, event: dict[str, Any]) -> bool:

@@ -10,7 +10,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.support.builders import SECRET, a_delivery_message
-from tests.support.receivers import HUGE_BODY_BYTES, Receiver
+from tests.support.receivers import Receiver
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
 from webhooks.delivery.address_policy import IPAddress
 from webhooks.delivery.outbound import OutboundRequest, SendResult
@@ -109,12 +109,25 @@ def test_a_refused_connection_is_a_connection_error() -> None:
     assert _post("http://127.0.0.1:9/").error_kind is ErrorKind.CONNECTION
 
 
+@pytest.mark.parametrize(
+    ("size", "truncated"), [(RESPONSE_EXCERPT_BYTES, False), (RESPONSE_EXCERPT_BYTES + 1, True)], ids=["at", "past"]
+)
+def test_an_answer_is_kept_whole_up_to_the_excerpt_size_and_cut_and_flagged_past_it(
+    receiver: Receiver, size: int, truncated: bool
+) -> None:
+    result = _post(receiver.url(f"/sized?bytes={size}"))
+    assert (result.http_status, result.response_excerpt, result.response_truncated) == (
+        200,
+        "x" * RESPONSE_EXCERPT_BYTES,
+        truncated,
+    )
+
+
 def test_a_10_mb_answer_is_cut_at_the_excerpt_size_and_flagged(receiver: Receiver) -> None:
     result = _post(receiver.url("/huge"))
     assert result.http_status == 200
     assert result.response_excerpt == "x" * RESPONSE_EXCERPT_BYTES
     assert result.response_truncated
-    assert HUGE_BODY_BYTES > RESPONSE_EXCERPT_BYTES
 
 
 def test_a_trickling_answer_is_cut_off_at_the_attempt_deadline(receiver: Receiver) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from local.sam_template import ROOT, TEMPLATE_PATH, function_environment, function_logical_ids, translated_template
+from local.stack import LOCAL_FUNCTION_ENVIRONMENT
 from tests.integration.conftest import MotoAws
 from tests.support.aws_calls import AwsCall, AwsCallRecorder
 from tests.support.handlers import handler_module_name, load_handler
 from tests.support.template_facts import code_policy_grants, event_source_mappings
-from webhooks.config import LOCAL_ONLY_VARIABLES
+from webhooks.adapters.http_sender import MAX_ATTEMPT_SECONDS
+from webhooks.delivery.record import DELIVER_TIMEOUT_SECONDS
+from webhooks.domain.webhook import MAX_TIMEOUT_SECONDS
 from webhooks.permissions import FUNCTION_ACTIONS
 
 FUNCTIONS = ["DeliverFunction", "EmitFunction", "ManageFunction"]
@@ -53,7 +57,8 @@ def test_every_variable_the_code_reads_is_set_by_the_template(
     loaded = load_handler(function, aws.deployed, aws.recorder, monkeypatch)
     # Then its settings load, and every variable they read is one the template sets
     read = type(loaded.module.settings).variable_names()
-    assert read - LOCAL_ONLY_VARIABLES <= set(environment), read - set(environment)
+    # (the variables only the local stack adds, which a deployment never sets, excepted)
+    assert read - set(LOCAL_FUNCTION_ENVIRONMENT) <= set(environment), read - set(environment)
     for value in environment.values():
         assert "${" not in value
         assert "Fn::" not in value
@@ -139,6 +144,44 @@ def test_the_delivery_queue_outlasts_six_deliver_timeouts() -> None:
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
     timeout = resources["DeliverFunction"]["Properties"]["Timeout"]
     assert resources["DeliveryQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+# What a batch does around its POSTs (one webhook read, the claims, one result write with its retry
+# rounds, the retries it queues): a few DynamoDB and SQS calls, well under this.
+BATCH_BOOKKEEPING_SECONDS = 10
+
+
+def _deliver_timing() -> tuple[int, int, int]:
+    """The deliver function's timeout, the queue mapping's batch size and the POSTs it sends at once."""
+    properties = translated_template()["Resources"]["DeliverFunction"]["Properties"]
+    (mapping,) = event_source_mappings("DeliverFunction")
+    return (
+        properties["Timeout"],
+        mapping["BatchSize"],
+        int(properties["Environment"]["Variables"]["DELIVERY_CONCURRENCY"]),
+    )
+
+
+def test_the_deliver_timeout_the_code_assumes_is_the_templates() -> None:
+    # Given the timeout after which the log shows a pending claim as unknown
+    timeout, _, _ = _deliver_timing()
+    # Then it is the deliver function's timeout: a claim older than that can no longer complete
+    assert timeout == DELIVER_TIMEOUT_SECONDS
+
+
+def test_deliver_posts_a_whole_batch_at_once() -> None:
+    _, batch_size, concurrency = _deliver_timing()
+    assert concurrency >= batch_size
+
+
+def test_a_batch_of_the_slowest_attempts_ends_within_the_deliver_timeout() -> None:
+    # Given the slowest attempt a webhook can be set to (the highest connect and read timeouts, as bounded)
+    timeout, batch_size, concurrency = _deliver_timing()
+    slowest_attempt = min(2 * MAX_TIMEOUT_SECONDS, MAX_ATTEMPT_SECONDS)
+    # When a full batch of such attempts is sent, `concurrency` at a time
+    rounds_of_posts = math.ceil(batch_size / concurrency)
+    # Then the batch ends, its results logged, before Lambda stops the function
+    assert rounds_of_posts * slowest_attempt + BATCH_BOOKKEEPING_SECONDS <= timeout
 
 
 def test_every_function_runs_python_312_with_the_common_layer() -> None:

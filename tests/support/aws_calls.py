@@ -53,6 +53,12 @@ class AwsCallRecorder:
         logical = logical_by_physical.get(physical, physical)
         return f"{logical}/index/*" if params.get("IndexName") else logical
 
+    @staticmethod
+    def declared(function: str) -> set[AwsCall]:
+        """Every call webhooks.permissions declares for the function (and its policy grants)."""
+        resources = FUNCTION_ACTIONS.get(function, {})
+        return {AwsCall(action, resource) for resource, actions in resources.items() for action in actions}
+
     def undeclared(self, function: str, since: int = 0) -> list[AwsCall]:
         """Calls (from the `since`-th on) that webhooks.permissions does not declare for the function."""
         declared = FUNCTION_ACTIONS.get(function, {})

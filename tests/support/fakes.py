@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import count
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from webhooks.adapters.delivery_item import sortable_time
+from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
 from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
@@ -21,6 +23,9 @@ from webhooks.domain.webhook import Webhook
 
 @dataclass
 class InMemoryWebhooks:
+    """The webhook store's reads and the platform's own writes (DynamoWebhookStore, DynamoWebhookSystemWrites);
+    tests/integration/test_fake_contracts.py runs the same scenarios against this and them."""
+
     webhooks: dict[tuple[str, str], Webhook] = field(default_factory=dict)
     disabled: list[str] = field(default_factory=list)
     test_slots: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -43,14 +48,22 @@ class InMemoryWebhooks:
         return {key: webhook for key, webhook in self.webhooks.items() if key in wanted}
 
     def disable_gone(self, webhook: Webhook, at: datetime) -> bool:
+        """As the adapter's conditional write: only the version delivered to, and only while enabled."""
+        stored = self.get(webhook.account_id, webhook.webhook_id)
+        if stored is None or stored.version != webhook.version or not stored.enabled:
+            return False
         self.disabled.append(webhook.webhook_id)
-        self.add(webhook.model_copy(update={"enabled": False, "version": webhook.version + 1}))
+        changes = {"enabled": False, "version": stored.version + 1, "updated_at": at, "updated_by": DELIVER_ACTOR}
+        self.add(stored.model_copy(update=changes))
         return True
 
     def reserve_test_slot(self, account_id: str, webhook_id: str, now: datetime, interval_seconds: int) -> float | None:
+        """As the adapter: refused for the whole interval when no such webhook is stored; a wait is at least 1 s."""
+        if (account_id, webhook_id) not in self.webhooks:
+            return float(interval_seconds)
         last = self.test_slots.get((account_id, webhook_id))
-        if last is not None and (now - last).total_seconds() < interval_seconds:
-            return interval_seconds - (now - last).total_seconds()
+        if last is not None and (waited := (now - last).total_seconds()) < interval_seconds:
+            return max(1.0, interval_seconds - waited)
         self.test_slots[(account_id, webhook_id)] = now
         return None
 
@@ -58,32 +71,54 @@ class InMemoryWebhooks:
 @dataclass
 class InMemoryDeliveryLog:
     """`throttled_claims`: attempts whose claim fails (as DynamoDB throttling would) until removed;
-    `unwritable_results`: attempts whose result write is left unprocessed, as after the adapter's retries."""
+    `unwritable_results`: attempts whose result write is left unprocessed, as after the adapter's retries.
+    tests/integration/test_fake_contracts.py runs the same scenarios against this and the log's two adapters."""
 
-    records: dict[tuple[str, int], DeliveryRecord] = field(default_factory=dict)
+    records: dict[AttemptKey, DeliveryRecord] = field(default_factory=dict)
     throttled_claims: set[AttemptKey] = field(default_factory=set)
     unwritable_results: set[AttemptKey] = field(default_factory=set)
+    claim_tokens: dict[AttemptKey, str] = field(default_factory=dict)  # held by pending claims, as the item's `claim`
+    lost_claim_answers: list[AttemptKey] = field(default_factory=list)  # the claims whose answer was lost
+    _answers_to_lose: int = field(default=0, init=False, repr=False)
+    _tokens: Iterator[int] = field(default_factory=count, init=False, repr=False)
+
+    def lose_next_claim_answer(self) -> list[AttemptKey]:
+        """The next claim lands but its answer is lost, so the same put (same token) is sent again, as
+        botocore resends it; returns the claims this happened to (as DynamoFaults.lose_answer does)."""
+        self._answers_to_lose += 1
+        return self.lost_claim_answers
 
     def claim(self, record: DeliveryRecord) -> Claim:
         key = attempt_key(record)
         if key in self.throttled_claims:
             raise ThrottledError(f"claim of {key} throttled")
-        if key in self.records:
-            return Claim(token=None, earlier=self.records[key])
-        self.records[key] = record
-        return Claim(token=f"claim-{len(self.records)}")
+        token = f"claim-{next(self._tokens)}"
+        claim = self._put_unless_claimed(record, token)
+        if self._answers_to_lose:
+            self._answers_to_lose -= 1
+            self.lost_claim_answers.append(key)
+            claim = self._put_unless_claimed(record, token)
+        return claim
+
+    def _put_unless_claimed(self, record: DeliveryRecord, token: str) -> Claim:
+        key = attempt_key(record)
+        if key not in self.records:
+            self.records[key], self.claim_tokens[key] = record, token
+            return Claim(token=token)
+        if self.claim_tokens.get(key) == token:
+            return Claim(token=token)
+        return Claim(token=None, earlier=self.records[key])
 
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         for record in records:
             if attempt_key(record) not in self.unwritable_results:
                 self.records[attempt_key(record)] = record
+                self.claim_tokens.pop(attempt_key(record), None)
         return {attempt_key(record) for record in records} & self.unwritable_results
 
-    def get(self, delivery_id: str, attempt: int) -> DeliveryRecord | None:
-        return self.records.get((delivery_id, attempt))
-
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
-        return [record for (key, _), record in self.records.items() if key == delivery_id]
+        """In attempt order, as the table's sort key returns them."""
+        return [record for (key, _), record in sorted(self.records.items()) if key == delivery_id]
 
     def page_for_webhook(
         self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int

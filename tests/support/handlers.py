@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from local.sam_template import DeployedDataPlane, function_environment, translated_template
-from tests.support.aws_calls import AwsCallRecorder
+from tests.support.aws_calls import AwsCall, AwsCallRecorder
 from webhooks.adapters.aws_clients import AwsClients, client
 
 
@@ -29,6 +29,7 @@ class LoadedHandler:
     function: str
     module: ModuleType
     recorder: AwsCallRecorder
+    performed: set[AwsCall] = field(default_factory=set)  # every call its invocations made
     handler: Callable[[dict[str, Any], Any], Any] | None = None  # None: the module's own
 
     def with_clients(self, clients: AwsClients) -> LoadedHandler:
@@ -40,6 +41,7 @@ class LoadedHandler:
         first_call = len(self.recorder.calls)
         handler = self.handler or self.module.handler
         result = handler(event, context or LambdaContext(self.function))
+        self.performed.update(self.recorder.calls[first_call:])
         undeclared = self.recorder.undeclared(self.function, since=first_call)
         assert not undeclared, f"{self.function} made AWS calls webhooks.permissions does not declare: {undeclared}"
         return result

@@ -3,8 +3,8 @@
 The path picks the behaviour: /ok, /redirect (Location: the cloud metadata address), /client-error,
 /gone, /server-error (503 + Retry-After), /odd-retry-after (503 + a Retry-After of
 superscript digits, byte 0xB2), /slow?ms=N, /never (no answer), /reset (TCP reset),
-/huge (a 10 MB body), /drip (a body trickling one byte at a time), /drip-headers (header lines
-trickling). Every request is recorded.
+/sized?bytes=N (a body of N bytes), /huge (a 10 MB body), /drip (a body trickling one byte at a time),
+/drip-headers (header lines trickling). Every request is recorded.
 """
 
 from __future__ import annotations
@@ -99,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
         self.close_connection = True
+
+    def _answer_sized(self, query: dict[str, list[str]]) -> None:
+        self._reply(200, b"x" * int(query["bytes"][0]))
 
     def _answer_huge(self, query: dict[str, list[str]]) -> None:
         self._stream(200, b"x" * 65536, HUGE_BODY_BYTES // 65536, pause=0)

@@ -66,8 +66,7 @@ def test_a_message_is_posted_once_and_logged_with_its_outcome_and_expiry() -> No
     (request,) = world.sender.requests
     assert request.url == "https://hooks.example.com/licenses"
     assert request.headers["webhook-id"] == a_delivery_message().delivery_id
-    record = world.log.get(a_delivery_message().delivery_id, 1)
-    assert record is not None
+    (record,) = world.log.attempts(a_delivery_message().delivery_id)
     assert (record.status, record.http_status, record.duration_ms) == (DeliveryStatus.SUCCEEDED, 200, 12)
     assert record.expires_at == int((NOW + timedelta(days=30)).timestamp())
     assert "webhook-signature" not in record.request_headers
@@ -114,8 +113,7 @@ def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown(
     world.sender.crash = RuntimeError("the function timed out mid-request")
     with pytest.raises(RuntimeError):
         world.deliver(a_delivery_message())
-    stored = world.log.get(a_delivery_message().delivery_id, 1)
-    assert stored is not None
+    (stored,) = world.log.attempts(a_delivery_message().delivery_id)
     assert as_seen_at(stored, NOW + timedelta(seconds=5)).status is DeliveryStatus.PENDING
     seen = as_seen_at(stored, NOW + timedelta(minutes=5))
     assert (seen.status, seen.error_kind) == (DeliveryStatus.UNKNOWN, ErrorKind.CRASHED)
@@ -158,7 +156,7 @@ def test_what_no_longer_matches_at_send_time_is_skipped_with_the_reason(
     assert world.sender.requests == []
     assert outcome.record is not None
     assert (outcome.record.status, outcome.record.error_kind) == (DeliveryStatus.SKIPPED, reason)
-    assert world.log.get(message.delivery_id, 1) == outcome.record
+    assert world.log.attempts(message.delivery_id) == [outcome.record]
 
 
 def test_plain_http_is_allowed_only_for_development_webhooks_where_the_deployment_allows_it() -> None:
@@ -268,7 +266,7 @@ def test_a_throttled_claim_fails_that_message_alone_and_its_retry_posts_it_once(
         "succeeded",
         "succeeded",
     ]
-    assert world.log.get("msg_1", 1) is None
+    assert world.log.attempts("msg_1") == []
     # SQS hands the failed message over again (here, with the whole batch): each is posted exactly once
     world.log.throttled_claims.clear()
     again = world.deliverer.deliver_batch(_messages(3))
@@ -296,8 +294,7 @@ def test_a_result_that_cannot_be_written_leaves_the_claim_pending_and_is_never_p
     outcomes = world.deliverer.deliver_batch(_messages(2))
     assert isinstance(outcomes[0], ResultNotLogged)
     assert getattr(outcomes[1], "outcome", None) == "succeeded"
-    stored = world.log.get("msg_0", 1)
-    assert stored is not None
+    (stored,) = world.log.attempts("msg_0")
     assert as_seen_at(stored, NOW + timedelta(minutes=5)).status is DeliveryStatus.UNKNOWN
     world.log.unwritable_results.clear()
     assert [getattr(outcome, "outcome", None) for outcome in world.deliverer.deliver_batch(_messages(1))] == [
@@ -312,7 +309,7 @@ def test_a_skip_is_written_as_the_claim_itself_and_sends_nothing() -> None:
     (outcome,) = world.deliverer.deliver_batch([a_delivery_message()])
     assert isinstance(outcome, DeliveryOutcome)
     assert outcome.record is not None
-    assert world.log.get(a_delivery_message().delivery_id, 1) == outcome.record
+    assert world.log.attempts(a_delivery_message().delivery_id) == [outcome.record]
     assert (outcome.record.status, world.sender.requests) == (DeliveryStatus.SKIPPED, [])
 
 

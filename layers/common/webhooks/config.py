@@ -86,7 +86,3 @@ class DeliverSettings(CommonSettings):
     allow_http_for_development: bool = Field(default=False, alias="ALLOW_HTTP_FOR_DEVELOPMENT")
     # Only the local stack sets this: on AWS, deliveries to loopback addresses are always refused.
     allow_loopback_delivery: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
-
-
-# Variables the local stack may set that a deployment never does; the template test exempts them.
-LOCAL_ONLY_VARIABLES = frozenset({"ALLOW_LOOPBACK_DELIVERY"})

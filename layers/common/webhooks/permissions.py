@@ -3,7 +3,8 @@
 
 The single list that both sides are checked against: the template test requires each function's
 policy to grant exactly these actions on these resources, and the integration tests record every
-AWS call a handler makes and fail on one that is not listed here. IAM names the action, not the
+AWS call a handler makes and fail on one that is not listed here, and on one listed here that no
+path of the function performs (tests/integration/test_permissions_used.py). IAM names the action, not the
 API: SendMessageBatch is authorised as sqs:SendMessage, TransactWriteItems as its item actions.
 """
 

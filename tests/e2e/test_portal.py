@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,50 +12,11 @@ from playwright.sync_api import BrowserContext, expect
 from local.jwt_keys import token_claims
 from tests.e2e.conftest import RunningStack
 from tests.support.local_stack import wait_for
-from tests.support.portal import Portal, chromium
-from tests.support.receivers import Receiver, running_receiver
+from tests.support.portal import Portal, registered, webhook_state
+from tests.support.receivers import Receiver
 from webhooks.domain.principal import Role
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser(local_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    with chromium(tmp_path_factory.mktemp("chromium-profile"), local_stack.info.api_url) as context:
-        yield context
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as running:
-        yield running
-
-
-@pytest.fixture
-def account() -> str:
-    """Each test's own account, so its list holds only its webhooks."""
-    return f"portal-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def portal(browser: BrowserContext, local_stack: RunningStack, account: str) -> Iterator[Portal]:
-    page = browser.new_page()
-    yield Portal(page, f"{local_stack.info.api_url}/portal/").sign_in(local_stack.token(account))
-    page.close()
-
-
-def registered(stack: RunningStack, account: str, url: str, **fields: Any) -> dict[str, Any]:
-    body = {"name": "Billing sync", "url": url, "environment": "development", "events": ["license.*"]} | fields
-    status, _, webhook = stack.request("POST", "/webhooks", token=stack.token(account), body=body)
-    assert status == 201, webhook
-    created: dict[str, Any] = webhook
-    return created
-
-
-def webhook_state(stack: RunningStack, account: str, webhook_id: str) -> dict[str, Any]:
-    _, _, webhook = stack.request("GET", f"/webhooks/{webhook_id}", token=stack.token(account))
-    state: dict[str, Any] = webhook
-    return state
 
 
 def test_an_admin_creates_a_webhook_and_sees_its_secret_once(portal: Portal, receiver: Receiver, local_stack, account):

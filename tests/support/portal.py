@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, sync_playwright
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import RunningStack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,6 +50,21 @@ def chromium(user_data_dir: Path, origin: str) -> Iterator[BrowserContext]:
             yield context
         finally:
             context.close()
+
+
+def registered(stack: RunningStack, account: str, url: str, **fields: Any) -> dict[str, Any]:
+    """A webhook of the account, created through the API (the secret is in the answer)."""
+    body = {"name": "Billing sync", "url": url, "environment": "development", "events": ["license.*"]} | fields
+    status, _, webhook = stack.request("POST", "/webhooks", token=stack.token(account), body=body)
+    assert status == 201, webhook
+    created: dict[str, Any] = webhook
+    return created
+
+
+def webhook_state(stack: RunningStack, account: str, webhook_id: str) -> dict[str, Any]:
+    _, _, webhook = stack.request("GET", f"/webhooks/{webhook_id}", token=stack.token(account))
+    state: dict[str, Any] = webhook
+    return state
 
 
 @dataclass

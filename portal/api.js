@@ -43,6 +43,19 @@ function problemOf(status, text) {
   return { title: message, detail: message };
 }
 
+// A success's body. Anything but JSON means something other than the API answered (a proxy's or a sign-in
+// page, an apiUrl that is not the API's): said as such, not as an API that could not be reached.
+function dataOf(response, text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    const type = response.headers.get("content-type") || "no content type";
+    const detail = `The API answered HTTP ${response.status} with ${type}, which is not JSON (a proxy or a wrong apiUrl?).`;
+    throw new ApiProblem(response.status, { title: "Unexpected answer", detail });
+  }
+}
+
 /**
  * Calls the API; resolves to {data, etag, status}, rejects with ApiProblem (or TypeError when unreachable).
  * `query` entries that are empty are left out; `ifMatch` sends the ETag a change is based on.
@@ -67,7 +80,7 @@ export async function api(method, path, { body, query, ifMatch } = {}) {
   });
   const text = await response.text();
   if (!response.ok) throw new ApiProblem(response.status, problemOf(response.status, text));
-  return { data: text ? JSON.parse(text) : null, etag: response.headers.get("etag"), status: response.status };
+  return { data: dataOf(response, text), etag: response.headers.get("etag"), status: response.status };
 }
 
 export const path = (...parts) => "/" + parts.map((part) => encodeURIComponent(part)).join("/");

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, sync_playwright
@@ -67,6 +68,10 @@ def webhook_state(stack: RunningStack, account: str, webhook_id: str) -> dict[st
     return state
 
 
+def _path_is(path: str) -> Callable[[str], bool]:
+    return lambda url: urlsplit(url).path == path
+
+
 @dataclass
 class Portal:
     """The portal's screens as an admin sees them: buttons by their label, fields by their name."""
@@ -119,3 +124,9 @@ class Portal:
             self.page.wait_for_load_state("networkidle")
             # Even a throwaway test secret stays out of committed pictures.
             self.page.screenshot(path=Path(SCREENSHOTS_DIR) / f"portal-{name}.png", mask=[self.secret()])
+
+    def answer(self, path: str, *, status: int, content_type: str, body: str) -> None:
+        """From now on, requests to `path` get this answer instead of the API's."""
+        self.page.route(
+            _path_is(path), lambda route: route.fulfill(status=status, content_type=content_type, body=body)
+        )

@@ -1,7 +1,7 @@
 // The delivery log of one webhook (filters: status, event, time range; recovery of what failed) and one
 // delivery's attempts.
 import { api, path } from "./api.js";
-import { h, openDialog, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { h, openDialog, pagedRows, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
 
 const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
 const TEST_EVENT = "webhook.test";
@@ -106,8 +106,6 @@ function recoverDialog(webhook, onRecovered) {
 
 export async function logScreen(view, catalogue, webhookId, filters, navigate) {
   const { data: webhook } = await api("GET", path("webhooks", webhookId));
-  const body = h("tbody");
-  const more = h("div", { class: "more" });
   const query = {
     status: filters.status,
     event: filters.event,
@@ -115,18 +113,18 @@ export async function logScreen(view, catalogue, webhookId, filters, navigate) {
     until: toInstant(filters.until),
     limit: 25,
   };
-  const load = async (cursor) => {
-    const { data } = await api("GET", path("webhooks", webhookId, "deliveries"), { query: { ...query, cursor } });
-    if (!cursor) replace(body);
-    body.append(...data.items.map((attempt) => attemptRow(webhookId, attempt)));
-    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No deliveries match.")));
-    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
-  };
+  const log = pagedRows({
+    readPage: (cursor) => api("GET", path("webhooks", webhookId, "deliveries"), { query: { ...query, cursor } }),
+    row: (attempt) => attemptRow(webhookId, attempt),
+    empty: "No deliveries match.",
+    columns: 8,
+    onProblem: showProblem,
+  });
   const sendTest = async () => {
     try {
       const { data } = await api("POST", path("webhooks", webhookId, "test"));
       showBanner("info", `Test event queued (delivery ${data.delivery_id}).`);
-      setTimeout(() => load().catch(showProblem), POLL_INTERVAL_MS);
+      setTimeout(() => log.reload().catch(showProblem), POLL_INTERVAL_MS);
     } catch (error) {
       showProblem(error);
     }
@@ -139,20 +137,20 @@ export async function logScreen(view, catalogue, webhookId, filters, navigate) {
       { class: "toolbar" },
       h("h2", {}, "Deliveries of ", webhook.name),
       h("button", { type: "button", onclick: sendTest }, "Send test event"),
-      h("button", { type: "button", onclick: () => recoverDialog(webhook, () => setTimeout(() => load().catch(showProblem), POLL_INTERVAL_MS)) }, "Recover failed…"),
-      h("button", { type: "button", onclick: () => load().catch(showProblem) }, "Refresh"),
+      h("button", { type: "button", onclick: () => recoverDialog(webhook, () => setTimeout(() => log.reload().catch(showProblem), POLL_INTERVAL_MS)) }, "Recover failed…"),
+      h("button", { type: "button", onclick: () => log.reload().catch(showProblem) }, "Refresh"),
     ),
     filtersForm(catalogue, filters, navigate, webhookId),
     h(
       "table",
       { class: "deliveries" },
       h("thead", {}, h("tr", {}, ["Requested", "Event", "Status", "HTTP / error", "Attempt", "Trigger", "Duration", ""].map((title) => h("th", {}, title)))),
-      body,
+      log.body,
     ),
-    more,
+    log.more,
   );
   try {
-    await load();
+    await log.reload();
   } catch (error) {
     showProblem(error, view.querySelector("form.filters"));
   }

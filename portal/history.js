@@ -1,6 +1,6 @@
 // A webhook's change history (the audit trail): who changed what, when, newest first.
 import { api, path } from "./api.js";
-import { h, replace, showProblem, when } from "./dom.js";
+import { h, pagedRows, replace, showProblem, when } from "./dom.js";
 
 // A value as it was stored: text as is, anything else as compact JSON, absence as a dash.
 const shown = (value) => (value === null || value === undefined ? "—" : typeof value === "string" ? value : JSON.stringify(value));
@@ -31,14 +31,11 @@ function entryRow(entry) {
 
 export async function historyScreen(view, webhookId) {
   const { data: webhook } = await api("GET", path("webhooks", webhookId));
-  const body = h("tbody");
-  const more = h("div", { class: "more" });
-  const load = async (cursor) => {
-    const { data } = await api("GET", path("webhooks", webhookId, "audit"), { query: { limit: 50, cursor } });
-    if (!cursor) replace(body);
-    body.append(...data.items.map(entryRow));
-    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
-  };
+  const entries = pagedRows({
+    readPage: (cursor) => api("GET", path("webhooks", webhookId, "audit"), { query: { limit: 50, cursor } }),
+    row: entryRow,
+    onProblem: showProblem,
+  });
   replace(
     view,
     h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")),
@@ -48,9 +45,9 @@ export async function historyScreen(view, webhookId) {
       "table",
       { class: "history" },
       h("thead", {}, h("tr", {}, ["When", "Action", "By", "Changes", "Version"].map((title) => h("th", {}, title)))),
-      body,
+      entries.body,
     ),
-    more,
+    entries.more,
   );
-  await load();
+  await entries.reload();
 }

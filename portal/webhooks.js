@@ -1,7 +1,7 @@
 // The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret, links to
 // edit (and delete), the delivery log and the change history.
 import { api, path } from "./api.js";
-import { clearBanner, h, openDialog, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { clearBanner, h, openDialog, pagedRows, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
 
 /**
  * A secret, shown once: it lives only in this element (never in storage, history or the console),
@@ -119,19 +119,17 @@ function row(webhook, { reload, showSecret }) {
 
 export async function listScreen(view) {
   const secretSlot = h("div");
-  const body = h("tbody");
-  const more = h("div", { class: "more" });
   const showSecret = (webhook, secret) => {
     clearBanner();
     replace(secretSlot, secretPanel(`New signing secret for ${webhook.name}`, secret, () => replace(secretSlot)));
   };
-  const load = async (cursor) => {
-    const { data } = await api("GET", "/webhooks", { query: { limit: 50, cursor } });
-    if (!cursor) replace(body);
-    body.append(...data.items.map((webhook) => row(webhook, { reload: () => load(), showSecret })));
-    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No webhooks yet.")));
-    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
-  };
+  const webhooks = pagedRows({
+    readPage: (cursor) => api("GET", "/webhooks", { query: { limit: 50, cursor } }),
+    row: (webhook) => row(webhook, { reload: () => webhooks.reload(), showSecret }),
+    empty: "No webhooks yet.",
+    columns: 6,
+    onProblem: showProblem,
+  });
   replace(
     view,
     h("div", { class: "toolbar" }, h("h2", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
@@ -140,9 +138,9 @@ export async function listScreen(view) {
       "table",
       { class: "webhooks" },
       h("thead", {}, h("tr", {}, ["Webhook", "Environment", "Events", "Status", "Last delivery", ""].map((title) => h("th", {}, title)))),
-      body,
+      webhooks.body,
     ),
-    more,
+    webhooks.more,
   );
-  await load();
+  await webhooks.reload();
 }

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.portal import Portal
+from tests.e2e.conftest import RunningStack
+from tests.support.local_stack import wait_for
+from tests.support.portal import Portal, delivered_test_event, registered, settled_attempts
+from tests.support.receivers import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -24,3 +27,62 @@ def test_an_answer_that_is_not_json_is_named_as_such(portal: Portal):
     expect(portal.banner()).to_contain_text("200")
     expect(portal.banner()).to_contain_text("text/html")
     expect(portal.banner()).not_to_contain_text("could not be reached")
+
+
+def test_load_more_pages_the_list(portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str):
+    # Given two webhooks, read one per page
+    for name in ("Billing sync", "CRM import"):
+        registered(local_stack, account, receiver.url("/ok"), name=name)
+    portal.one_item_per_page()
+    portal.open("#/webhooks").page.reload()
+    rows = portal.page.locator("table.webhooks tbody tr[data-webhook-id]")
+    expect(rows).to_have_count(1)
+
+    # When the admin loads more
+    portal.page.get_by_role("button", name="Load more").click()
+
+    # Then the second page is added under the first, and there is nothing more to load
+    expect(rows).to_have_count(2)
+    expect(portal.page.get_by_role("button", name="Load more")).to_have_count(0)
+
+
+def test_load_more_pages_the_delivery_log(portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str):
+    # Given a delivery with two attempts (a test event and its redelivery), read one per page
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    delivery_id = delivered_test_event(local_stack, account, webhook["webhook_id"])
+    redelivery = f"/webhooks/{webhook['webhook_id']}/deliveries/{delivery_id}/redeliver"
+    local_stack.request("POST", redelivery, token=local_stack.token(account))
+    assert wait_for(lambda: len(settled_attempts(local_stack, account, webhook["webhook_id"], delivery_id)) == 2)
+    portal.one_item_per_page()
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries")
+    rows = portal.page.locator("table.deliveries tbody tr[data-delivery-id]")
+    expect(rows).to_have_count(1)
+
+    # When the admin loads more
+    portal.page.get_by_role("button", name="Load more").click()
+
+    # Then both attempts show, newest first, and there is nothing more to load
+    expect(rows).to_have_count(2)
+    expect(rows.locator("td:nth-child(5)")).to_have_text(["2", "1"])
+    expect(portal.page.get_by_role("button", name="Load more")).to_have_count(0)
+
+
+def test_load_more_pages_the_history(portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str):
+    # Given a webhook created and then renamed, its history read one entry per page
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    local_stack.request(
+        "PATCH", f"/webhooks/{webhook['webhook_id']}", token=local_stack.token(account), body={"name": "Seat sync"}
+    )
+    portal.one_item_per_page()
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/history")
+    rows = portal.page.locator("table.history tbody tr")
+    expect(rows).to_have_count(1)
+
+    # When the admin loads more
+    portal.page.get_by_role("button", name="Load more").click()
+
+    # Then both entries show, newest first, and there is nothing more to load
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-action", "updated")
+    expect(rows.nth(1)).to_have_attribute("data-action", "created")
+    expect(portal.page.get_by_role("button", name="Load more")).to_have_count(0)

@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, Route, ViewportSize, sync_playwright
+
+from tests.support.local_stack import wait_for
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import RunningStack
@@ -66,6 +68,24 @@ def webhook_state(stack: RunningStack, account: str, webhook_id: str) -> dict[st
     _, _, webhook = stack.request("GET", f"/webhooks/{webhook_id}", token=stack.token(account))
     state: dict[str, Any] = webhook
     return state
+
+
+def settled_attempts(stack: RunningStack, account: str, webhook_id: str, delivery_id: str) -> list[dict[str, Any]]:
+    """The delivery's attempts once it has at least one and none is still waiting for its answer, else []."""
+    status, _, detail = stack.request(
+        "GET", f"/webhooks/{webhook_id}/deliveries/{delivery_id}", token=stack.token(account)
+    )
+    attempts: list[dict[str, Any]] = detail["attempts"] if status == 200 else []
+    return attempts if all(attempt["status"] != "pending" for attempt in attempts) else []
+
+
+def delivered_test_event(stack: RunningStack, account: str, webhook_id: str) -> str:
+    """Sends a test event through the API and waits until its attempt is answered; returns its delivery id."""
+    status, _, accepted = stack.request("POST", f"/webhooks/{webhook_id}/test", token=stack.token(account))
+    assert status == 202, accepted
+    delivery_id: str = accepted["delivery_id"]
+    assert wait_for(lambda: settled_attempts(stack, account, webhook_id, delivery_id), timeout_seconds=30)
+    return delivery_id
 
 
 def _path_is(path: str) -> Callable[[str], bool]:
@@ -130,3 +150,13 @@ class Portal:
         self.page.route(
             _path_is(path), lambda route: route.fulfill(status=status, content_type=content_type, body=body)
         )
+
+    def one_item_per_page(self) -> None:
+        """From now on, every paged read asks the API for one item per page."""
+
+        def smaller(route: Route) -> None:
+            url = urlsplit(route.request.url)
+            query = parse_qs(url.query) | {"limit": ["1"]}
+            route.continue_(url=url._replace(query=urlencode(query, doseq=True)).geturl())
+
+        self.page.route(lambda url: "limit" in parse_qs(urlsplit(url).query), smaller)

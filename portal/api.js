@@ -57,10 +57,11 @@ function dataOf(response, text) {
 }
 
 /**
- * Calls the API; resolves to {data, etag, status}, rejects with ApiProblem (or TypeError when unreachable).
- * `query` entries that are empty are left out; `ifMatch` sends the ETag a change is based on.
+ * Calls the API; resolves to {data, etag, status}, rejects with ApiProblem (or TypeError when unreachable,
+ * AbortError when `signal` is aborted). `query` entries that are empty are left out; `ifMatch` sends the
+ * ETag a change is based on.
  */
-export async function api(method, path, { body, query, ifMatch } = {}) {
+export async function api(method, path, { body, query, ifMatch, signal } = {}) {
   const base = config.apiUrl ? config.apiUrl.replace(/\/$/, "") : window.location.origin;
   const url = new URL(base + path);
   for (const [name, value] of Object.entries(query || {})) {
@@ -77,6 +78,7 @@ export async function api(method, path, { body, query, ifMatch } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: "no-store",
     credentials: "omit",
+    signal,
   });
   const text = await response.text();
   if (!response.ok) throw new ApiProblem(response.status, problemOf(response.status, text));

@@ -1,12 +1,14 @@
 // The delivery log of one webhook (filters: status, event, time range; recovery of what failed) and one
 // delivery's attempts.
-import { api, path } from "./api.js";
-import { h, openDialog, pagedRows, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { path } from "./api.js";
+import { h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
 
 const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
 const TEST_EVENT = "webhook.test";
-const POLL_INTERVAL_MS = 1000;
-const POLL_ROUNDS = 15;
+const REFRESH_AFTER_MS = 1000;
+
+// An attempt is pending from its claim until its answer (or its error) is logged.
+const answered = (attempt) => attempt.status !== "pending";
 
 const deliveriesHash = (webhookId, filters = {}) => {
   const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
@@ -69,28 +71,28 @@ const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset(
  * the webhook was disabled: the API answers one page per call, so this follows `next_cursor` (same since and
  * until) until the range is done.
  */
-function recoverDialog(webhook, onRecovered) {
+function recoverDialog(screen, webhook, onRecovered) {
   const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(new Date(Date.now() - 24 * 3600_000)) });
   const recover = async (close) => {
     const url = path("webhooks", webhook.webhook_id, "deliveries", "recover");
     let body = { since: toInstant(since.value) };
-    let queued = 0;
+    const queued = [];
     const notKept = [];
     try {
       for (;;) {
-        const { data } = await api("POST", url, { body });
-        queued += data.queued.length;
+        const { data } = await screen.api("POST", url, { body });
+        queued.push(...data.queued);
         notKept.push(...data.not_redeliverable);
         if (!data.next_cursor) break;
         body = { since: body.since, until: data.until, cursor: data.next_cursor };
       }
       close();
       const skipped = notKept.length ? ` ${notKept.length} could not be: their body was too large to keep.` : "";
-      showBanner("info", `${queued} failed ${queued === 1 ? "delivery" : "deliveries"} queued again.${skipped}`);
-      onRecovered();
+      screen.banner("info", `${queued.length} failed ${queued.length === 1 ? "delivery" : "deliveries"} queued again.${skipped}`);
+      onRecovered(queued);
     } catch (error) {
       close();
-      showProblem(error);
+      screen.problem(error);
     }
   };
   openDialog("confirm recover", {
@@ -104,8 +106,9 @@ function recoverDialog(webhook, onRecovered) {
   });
 }
 
-export async function logScreen(view, catalogue, webhookId, filters, navigate) {
-  const { data: webhook } = await api("GET", path("webhooks", webhookId));
+export async function logScreen(screen, catalogue, webhookId, filters, navigate) {
+  const { data: webhook } = await screen.api("GET", path("webhooks", webhookId));
+  const deliveries = path("webhooks", webhookId, "deliveries");
   const query = {
     status: filters.status,
     event: filters.event,
@@ -114,31 +117,32 @@ export async function logScreen(view, catalogue, webhookId, filters, navigate) {
     limit: 25,
   };
   const log = pagedRows({
-    readPage: (cursor) => api("GET", path("webhooks", webhookId, "deliveries"), { query: { ...query, cursor } }),
+    readPage: (cursor) => screen.api("GET", deliveries, { query: { ...query, cursor } }),
     row: (attempt) => attemptRow(webhookId, attempt),
     empty: "No deliveries match.",
     columns: 8,
-    onProblem: showProblem,
+    onProblem: (error) => screen.problem(error),
   });
+  const refreshSoon = () => setTimeout(() => log.reload().catch((error) => screen.problem(error)), REFRESH_AFTER_MS);
   const sendTest = async () => {
     try {
-      const { data } = await api("POST", path("webhooks", webhookId, "test"));
-      showBanner("info", `Test event queued (delivery ${data.delivery_id}).`);
-      setTimeout(() => log.reload().catch(showProblem), POLL_INTERVAL_MS);
+      const { data } = await screen.api("POST", path("webhooks", webhookId, "test"));
+      screen.banner("info", `Test event queued (delivery ${data.delivery_id}).`);
+      refreshSoon();
     } catch (error) {
-      showProblem(error);
+      screen.problem(error);
     }
   };
   replace(
-    view,
+    screen.element,
     h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")),
     h(
       "div",
       { class: "toolbar" },
       h("h2", {}, "Deliveries of ", webhook.name),
       h("button", { type: "button", onclick: sendTest }, "Send test event"),
-      h("button", { type: "button", onclick: () => recoverDialog(webhook, () => setTimeout(() => log.reload().catch(showProblem), POLL_INTERVAL_MS)) }, "Recover failed…"),
-      h("button", { type: "button", onclick: () => log.reload().catch(showProblem) }, "Refresh"),
+      h("button", { type: "button", onclick: () => recoverDialog(screen, webhook, refreshSoon) }, "Recover failed…"),
+      h("button", { type: "button", onclick: () => log.reload().catch((error) => screen.problem(error)) }, "Refresh"),
     ),
     filtersForm(catalogue, filters, navigate, webhookId),
     h(
@@ -152,7 +156,7 @@ export async function logScreen(view, catalogue, webhookId, filters, navigate) {
   try {
     await log.reload();
   } catch (error) {
-    showProblem(error, view.querySelector("form.filters"));
+    screen.problem(error, screen.element.querySelector("form.filters"));
   }
 }
 
@@ -190,32 +194,38 @@ function attemptSection(attempt) {
   );
 }
 
-export async function detailScreen(view, webhookId, deliveryId) {
+export async function detailScreen(screen, webhookId, deliveryId) {
   const url = path("webhooks", webhookId, "deliveries", deliveryId);
   const attempts = h("div", { class: "attempts" });
   const render = (detail) => replace(attempts, [...detail.attempts].reverse().map(attemptSection));
-  const settled = (detail) => detail.attempts.every((attempt) => attempt.status !== "pending");
+  const button = h("button", { type: "button", class: "primary" }, "Redeliver");
+  // One redelivery at a time: the button stays disabled while its attempt is followed.
   const redeliver = async () => {
+    button.disabled = true;
+    button.textContent = "Redelivering…";
     try {
-      const { data: accepted } = await api("POST", `${url}/redeliver`);
-      showBanner("info", `Redelivery queued as attempt ${accepted.attempt}.`);
-      // The attempt appears once the deliver function has logged it; follow it for a little while.
-      for (let round = 0; round < POLL_ROUNDS; round += 1) {
-        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-        const { data: detail } = await api("GET", url);
+      const { data: accepted } = await screen.api("POST", `${url}/redeliver`);
+      screen.banner("info", `Redelivery queued as attempt ${accepted.attempt}.`);
+      // The attempt appears once the deliver function has logged it; follow it until it is answered.
+      await screen.poll(async () => {
+        const { data: detail } = await screen.api("GET", url);
         render(detail);
-        if (detail.attempts.some((attempt) => attempt.attempt >= accepted.attempt) && settled(detail)) return;
-      }
+        return detail.attempts.some((attempt) => attempt.attempt === accepted.attempt && answered(attempt));
+      });
     } catch (error) {
-      showProblem(error);
+      screen.problem(error);
+    } finally {
+      button.disabled = false;
+      button.textContent = "Redeliver";
     }
   };
-  const { data: detail } = await api("GET", url);
+  button.addEventListener("click", redeliver);
+  const { data: detail } = await screen.api("GET", url);
   render(detail);
   replace(
-    view,
+    screen.element,
     h("p", {}, h("a", { href: deliveriesHash(webhookId) }, "← Delivery log")),
-    h("div", { class: "toolbar" }, h("h2", {}, detail.event, " delivery"), h("button", { type: "button", class: "primary", onclick: redeliver }, "Redeliver")),
+    h("div", { class: "toolbar" }, h("h2", {}, detail.event, " delivery"), button),
     h("dl", { class: "ids" }, h("dt", {}, "Delivery id (webhook-id)"), h("dd", {}, h("code", {}, detail.delivery_id)), h("dt", {}, "Event id"), h("dd", {}, h("code", {}, detail.event_id))),
     attempts,
   );

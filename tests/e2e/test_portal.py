@@ -90,9 +90,15 @@ def test_a_test_event_shows_in_the_delivery_log_and_redelivers(
     expect(attempt.locator("table.headers tr", has_text="webhook-id")).to_contain_text(delivery_id)
     expect(attempt.locator(".request-body")).to_contain_text('"event": "webhook.test"')
     expect(attempt.locator(".response-excerpt")).to_have_text('{"received": true}')
-    portal.page.get_by_role("button", name="Redeliver").click()
+    redeliver = portal.page.get_by_role("button", name="Redeliver")
+    redeliver.click()
 
+    # While the redelivery is followed, the button says so and cannot send another.
+    expect(redeliver).to_be_disabled()
+    expect(redeliver).to_have_text("Redelivering…")
     expect(portal.page.locator("section.attempt[data-attempt='2'] .badge")).to_have_text("succeeded", timeout=30_000)
+    expect(redeliver).to_be_enabled()
+    expect(redeliver).to_have_text("Redeliver")
     portal.screenshot("delivery-detail")
     delivered = [request for request in receiver.requests if request.path == "/ok" and account in str(request.body)]
     assert len({request.headers["webhook-id"] for request in delivered}) == 1

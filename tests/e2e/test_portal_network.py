@@ -14,6 +14,52 @@ from tests.support.receivers import Receiver
 pytestmark = pytest.mark.e2e
 
 
+def test_a_screen_still_loading_never_replaces_the_one_opened_after_it(
+    portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str
+):
+    # Given the list, and the API slow to answer the webhook's read that its delivery log starts with
+    webhook = registered(local_stack, account, receiver.url("/ok"), name="Billing sync")
+    portal.open("#/webhooks").page.reload()
+    held = portal.hold_answers(f"/webhooks/{webhook['webhook_id']}")
+    with portal.page.expect_request(lambda request: request.url.endswith(f"/webhooks/{webhook['webhook_id']}")):
+        portal.row(webhook["webhook_id"]).get_by_role("link", name="Deliveries").click()
+
+    # When the admin goes back to the list before the log has loaded, and the log's answer comes late
+    portal.page.go_back()
+    expect(portal.row(webhook["webhook_id"])).to_be_visible()
+    held.release()
+
+    # Then the list stays: the late answer does not bring the log back
+    expect(portal.row(webhook["webhook_id"])).to_be_visible()
+    expect(portal.page.locator("table.deliveries")).to_have_count(0)
+    expect(portal.page.get_by_role("heading", name="Deliveries of Billing sync")).to_have_count(0)
+
+
+def test_the_redelivery_is_no_longer_followed_once_the_admin_leaves_its_screen(
+    portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str
+):
+    # Given a delivery whose endpoint now answers after 3 s, so its redelivery stays in flight for a while
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    delivery_id = delivered_test_event(local_stack, account, webhook["webhook_id"])
+    token = local_stack.token(account)
+    slow = {"url": receiver.url("/slow?ms=3000")}
+    local_stack.request("PATCH", f"/webhooks/{webhook['webhook_id']}", token=token, body=slow)
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries/{delivery_id}")
+    portal.page.get_by_role("button", name="Redeliver").click()
+    expect(portal.banner()).to_contain_text("Redelivery queued as attempt 2")
+
+    # When the admin goes back to the delivery log while the redelivery is followed
+    reads = portal.requests_to(f"/webhooks/{webhook['webhook_id']}/deliveries/{delivery_id}")
+    portal.page.get_by_role("link", name="← Delivery log").click()
+    expect(portal.page.locator("table.deliveries")).to_be_visible()
+    reads_while_shown = len(reads)
+
+    # Then, until the redelivery is answered and after, the detail screen reads it no more
+    assert wait_for(lambda: len(settled_attempts(local_stack, account, webhook["webhook_id"], delivery_id)) == 2)
+    portal.handled()
+    assert reads[reads_while_shown:] == []
+
+
 def test_an_answer_that_is_not_json_is_named_as_such(portal: Portal):
     # Given something between the portal and the API that answers the list with a web page
     web_page = "<!doctype html><title>Sign in to the network</title>"

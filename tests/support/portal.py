@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, Route, ViewportSize, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, Request, Route, ViewportSize, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.local_stack import wait_for
 
@@ -92,6 +94,34 @@ def _path_is(path: str) -> Callable[[str], bool]:
     return lambda url: urlsplit(url).path == path
 
 
+def _handled(page: Page) -> None:
+    """Lets the page handle the events and answers that have already reached it (one task of its event loop)."""
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve))")
+
+
+@dataclass
+class HeldAnswers:
+    """Requests of the page kept waiting for their answer until the test releases them: a slow network on demand."""
+
+    page: Page
+    routes: list[Route] = field(default_factory=list)
+
+    def hold(self, route: Route) -> None:
+        """The page.route handler: neither continues nor answers the request, yet."""
+        self.routes.append(route)
+
+    def release(self) -> None:
+        """Lets each held request go on, then lets the page handle what came back."""
+        assert self.routes, "no request was held"
+        for route in self.routes:
+            with contextlib.suppress(PlaywrightError):  # the page gave up on it meanwhile
+                route.continue_()
+            response = route.request.response()
+            if response is not None:
+                response.finished()
+        _handled(self.page)
+
+
 @dataclass
 class Portal:
     """The portal's screens as an admin sees them: buttons by their label, fields by their name."""
@@ -145,6 +175,12 @@ class Portal:
             # Even a throwaway test secret stays out of committed pictures.
             self.page.screenshot(path=Path(SCREENSHOTS_DIR) / f"portal-{name}.png", mask=[self.secret()])
 
+    def hold_answers(self, path: str) -> HeldAnswers:
+        """From now on, requests to `path` wait until the returned HeldAnswers is released."""
+        held = HeldAnswers(self.page)
+        self.page.route(_path_is(path), held.hold)
+        return held
+
     def answer(self, path: str, *, status: int, content_type: str, body: str) -> None:
         """From now on, requests to `path` get this answer instead of the API's."""
         self.page.route(
@@ -160,3 +196,12 @@ class Portal:
             route.continue_(url=url._replace(query=urlencode(query, doseq=True)).geturl())
 
         self.page.route(lambda url: "limit" in parse_qs(urlsplit(url).query), smaller)
+
+    def requests_to(self, path: str) -> list[Request]:
+        """Every request the page makes to `path` from now on (read it after a Playwright call: events arrive then)."""
+        made: list[Request] = []
+        self.page.on("request", lambda request: made.append(request) if urlsplit(request.url).path == path else None)
+        return made
+
+    def handled(self) -> None:
+        _handled(self.page)

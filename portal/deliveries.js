@@ -5,7 +5,8 @@ import { h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
 
 const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
 const TEST_EVENT = "webhook.test";
-const REFRESH_AFTER_MS = 1000;
+// The API's largest page: attempts just queued are the newest, so they are on its first page.
+const NEWEST_ATTEMPTS = 100;
 
 // An attempt is pending from its claim until its answer (or its error) is logged.
 const answered = (attempt) => attempt.status !== "pending";
@@ -123,15 +124,34 @@ export async function logScreen(screen, catalogue, webhookId, filters, navigate)
     columns: 8,
     onProblem: (error) => screen.problem(error),
   });
-  const refreshSoon = () => setTimeout(() => log.reload().catch((error) => screen.problem(error)), REFRESH_AFTER_MS);
-  const sendTest = async () => {
+  // A queued attempt is logged once the deliver function has it, after the queue's batching window, and
+  // answered after the endpoint: follow the newest attempts until each queued one is answered, then show
+  // the log again (whatever its filters); `notShown` is the banner if they have not all been by then.
+  const follow = async (queued, notShown) => {
     try {
-      const { data } = await screen.api("POST", path("webhooks", webhookId, "test"));
-      screen.banner("info", `Test event queued (delivery ${data.delivery_id}).`);
-      refreshSoon();
+      const allAnswered = await screen.poll(async () => {
+        const { data } = await screen.api("GET", deliveries, { query: { limit: NEWEST_ATTEMPTS } });
+        const logged = (one) => data.items.some((item) => item.delivery_id === one.delivery_id && item.attempt === one.attempt && answered(item));
+        return queued.every(logged);
+      });
+      await log.reload();
+      if (!allAnswered) screen.banner("info", notShown);
     } catch (error) {
       screen.problem(error);
     }
+  };
+  const sendTest = async () => {
+    try {
+      const { data: queued } = await screen.api("POST", path("webhooks", webhookId, "test"));
+      const message = `Test event queued (delivery ${queued.delivery_id}).`;
+      screen.banner("info", message);
+      follow([queued], `${message} It has not shown in the log yet: press Refresh later.`);
+    } catch (error) {
+      screen.problem(error);
+    }
+  };
+  const recovered = (queued) => {
+    if (queued.length) follow(queued, "Not every delivery queued again has shown in the log yet: press Refresh later.");
   };
   replace(
     screen.element,
@@ -141,7 +161,7 @@ export async function logScreen(screen, catalogue, webhookId, filters, navigate)
       { class: "toolbar" },
       h("h2", {}, "Deliveries of ", webhook.name),
       h("button", { type: "button", onclick: sendTest }, "Send test event"),
-      h("button", { type: "button", onclick: () => recoverDialog(screen, webhook, refreshSoon) }, "Recover failed…"),
+      h("button", { type: "button", onclick: () => recoverDialog(screen, webhook, recovered) }, "Recover failed…"),
       h("button", { type: "button", onclick: () => log.reload().catch((error) => screen.problem(error)) }, "Refresh"),
     ),
     filtersForm(catalogue, filters, navigate, webhookId),

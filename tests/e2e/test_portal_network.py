@@ -35,6 +35,41 @@ def test_a_screen_still_loading_never_replaces_the_one_opened_after_it(
     expect(portal.page.get_by_role("heading", name="Deliveries of Billing sync")).to_have_count(0)
 
 
+def test_a_test_event_shows_in_the_log_once_answered_without_a_refresh(
+    portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str
+):
+    # Given an endpoint that answers after 1.5 s, so the attempt is answered after several seconds
+    webhook = registered(local_stack, account, receiver.url("/slow?ms=1500"))
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries")
+    expect(portal.page.locator("table.deliveries tbody")).to_contain_text("No deliveries match.")
+
+    # When the admin sends a test event and presses nothing else
+    portal.page.get_by_role("button", name="Send test event").click()
+
+    # Then the log shows its attempt answered
+    expect(portal.page.locator("table.deliveries .badge.succeeded")).to_have_count(1, timeout=30_000)
+    expect(portal.banner()).to_contain_text("Test event queued")
+
+
+def test_a_test_event_the_log_does_not_show_in_time_is_said_in_the_banner(
+    portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str
+):
+    # Given a log whose reads never show the test event's delivery
+    webhook = registered(local_stack, account, receiver.url("/ok"))
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries")
+    expect(portal.page.locator("table.deliveries tbody")).to_contain_text("No deliveries match.")
+    empty_page = '{"items": [], "next_cursor": null}'
+    portal.answer(
+        f"/webhooks/{webhook['webhook_id']}/deliveries", status=200, content_type="application/json", body=empty_page
+    )
+
+    # When the admin sends a test event
+    portal.page.get_by_role("button", name="Send test event").click()
+
+    # Then, once the portal stops following it, the banner says it has not shown yet
+    expect(portal.banner()).to_contain_text("has not shown in the log yet", timeout=60_000)
+
+
 def test_the_redelivery_is_no_longer_followed_once_the_admin_leaves_its_screen(
     portal: Portal, receiver: Receiver, local_stack: RunningStack, account: str
 ):

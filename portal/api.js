@@ -43,11 +43,25 @@ function problemOf(status, text) {
   return { title: message, detail: message };
 }
 
+// A success's body. Anything but JSON means something other than the API answered (a proxy's or a sign-in
+// page, an apiUrl that is not the API's): said as such, not as an API that could not be reached.
+function dataOf(response, text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    const type = response.headers.get("content-type") || "no content type";
+    const detail = `The API answered HTTP ${response.status} with ${type}, which is not JSON (a proxy or a wrong apiUrl?).`;
+    throw new ApiProblem(response.status, { title: "Unexpected answer", detail });
+  }
+}
+
 /**
- * Calls the API; resolves to {data, etag, status}, rejects with ApiProblem (or TypeError when unreachable).
- * `query` entries that are empty are left out; `ifMatch` sends the ETag a change is based on.
+ * Calls the API; resolves to {data, etag, status}, rejects with ApiProblem (or TypeError when unreachable,
+ * AbortError when `signal` is aborted). `query` entries that are empty are left out; `ifMatch` sends the
+ * ETag a change is based on.
  */
-export async function api(method, path, { body, query, ifMatch } = {}) {
+export async function api(method, path, { body, query, ifMatch, signal } = {}) {
   const base = config.apiUrl ? config.apiUrl.replace(/\/$/, "") : window.location.origin;
   const url = new URL(base + path);
   for (const [name, value] of Object.entries(query || {})) {
@@ -64,10 +78,11 @@ export async function api(method, path, { body, query, ifMatch } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: "no-store",
     credentials: "omit",
+    signal,
   });
   const text = await response.text();
   if (!response.ok) throw new ApiProblem(response.status, problemOf(response.status, text));
-  return { data: text ? JSON.parse(text) : null, etag: response.headers.get("etag"), status: response.status };
+  return { data: dataOf(response, text), etag: response.headers.get("etag"), status: response.status };
 }
 
 export const path = (...parts) => "/" + parts.map((part) => encodeURIComponent(part)).join("/");

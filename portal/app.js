@@ -4,12 +4,14 @@ import { config } from "./config.js";
 import { detailScreen, logScreen } from "./deliveries.js";
 import { clearBanner, h, replace, showBanner, showProblem } from "./dom.js";
 import { historyScreen } from "./history.js";
+import { Screen } from "./screen.js";
 import { formScreen } from "./webhook_form.js";
 import { listScreen } from "./webhooks.js";
 
 const view = document.getElementById("view");
 let catalogue = null;
 let keepBanner = false;
+let currentScreen = null; // the Screen of the latest navigation
 
 // `keepBanner`: a confirmation shown just before navigating ("… is saved.") stays on the next screen.
 const navigate = (hash, { keepBanner: keep = false } = {}) => {
@@ -74,25 +76,34 @@ function parseHash() {
   return { parts, query: Object.fromEntries(new URLSearchParams(query)) };
 }
 
+// Each navigation leaves the screen shown before (its reads and polls stop) and draws into a new element of
+// its own, so a screen that is still loading when the admin moves on can never replace the one after it.
 async function route() {
+  if (currentScreen) currentScreen.leave();
+  currentScreen = null;
   if (!config.tokenProvider && !session.token()) return tokenScreen();
   renderSession();
   const { parts, query } = parseHash();
   const [root, id, section, deliveryId] = parts;
+  if (root !== "webhooks" && root !== undefined) return navigate("#/webhooks");
+  const screen = new Screen();
+  currentScreen = screen;
+  replace(view, screen.element);
   try {
-    if (root !== "webhooks" && root !== undefined) return navigate("#/webhooks");
-    if (id === "new") return await formScreen(view, await events(), null, navigate);
-    if (id && section === "edit") return await formScreen(view, await events(), id, navigate);
-    if (id && section === "history") return await historyScreen(view, id);
-    if (id && section === "deliveries" && deliveryId) return await detailScreen(view, id, deliveryId);
-    if (id && section === "deliveries") return await logScreen(view, await events(), id, query, navigate);
-    return await listScreen(view);
+    if (id === "new") return await formScreen(screen, await events(), null, navigate);
+    if (id && section === "edit") return await formScreen(screen, await events(), id, navigate);
+    if (id && section === "history") return await historyScreen(screen, id);
+    if (id && section === "deliveries" && deliveryId) return await detailScreen(screen, id, deliveryId);
+    if (id && section === "deliveries") return await logScreen(screen, await events(), id, query, navigate);
+    return await listScreen(screen);
   } catch (error) {
+    if (!screen.shown) return;
     if (error instanceof ApiProblem && error.status === 401 && !config.tokenProvider) {
+      screen.leave();
       session.clear();
       return tokenScreen("The API refused the token (expired or invalid): paste a new one.");
     }
-    replace(view, h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")));
+    replace(screen.element, h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")));
     showProblem(error);
   }
 }

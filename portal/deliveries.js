@@ -1,12 +1,15 @@
 // The delivery log of one webhook (filters: status, event, time range; recovery of what failed) and one
 // delivery's attempts.
-import { api, path } from "./api.js";
-import { h, openDialog, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { path } from "./api.js";
+import { h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
 
 const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
 const TEST_EVENT = "webhook.test";
-const POLL_INTERVAL_MS = 1000;
-const POLL_ROUNDS = 15;
+// The API's largest page: attempts just queued are the newest, so they are on its first page.
+const NEWEST_ATTEMPTS = 100;
+
+// An attempt is pending from its claim until its answer (or its error) is logged.
+const answered = (attempt) => attempt.status !== "pending";
 
 const deliveriesHash = (webhookId, filters = {}) => {
   const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value)).toString();
@@ -69,28 +72,28 @@ const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset(
  * the webhook was disabled: the API answers one page per call, so this follows `next_cursor` (same since and
  * until) until the range is done.
  */
-function recoverDialog(webhook, onRecovered) {
+function recoverDialog(screen, webhook, onRecovered) {
   const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(new Date(Date.now() - 24 * 3600_000)) });
   const recover = async (close) => {
     const url = path("webhooks", webhook.webhook_id, "deliveries", "recover");
     let body = { since: toInstant(since.value) };
-    let queued = 0;
+    const queued = [];
     const notKept = [];
     try {
       for (;;) {
-        const { data } = await api("POST", url, { body });
-        queued += data.queued.length;
+        const { data } = await screen.api("POST", url, { body });
+        queued.push(...data.queued);
         notKept.push(...data.not_redeliverable);
         if (!data.next_cursor) break;
         body = { since: body.since, until: data.until, cursor: data.next_cursor };
       }
       close();
       const skipped = notKept.length ? ` ${notKept.length} could not be: their body was too large to keep.` : "";
-      showBanner("info", `${queued} failed ${queued === 1 ? "delivery" : "deliveries"} queued again.${skipped}`);
-      onRecovered();
+      screen.banner("info", `${queued.length} failed ${queued.length === 1 ? "delivery" : "deliveries"} queued again.${skipped}`);
+      onRecovered(queued);
     } catch (error) {
       close();
-      showProblem(error);
+      screen.problem(error);
     }
   };
   openDialog("confirm recover", {
@@ -104,10 +107,9 @@ function recoverDialog(webhook, onRecovered) {
   });
 }
 
-export async function logScreen(view, catalogue, webhookId, filters, navigate) {
-  const { data: webhook } = await api("GET", path("webhooks", webhookId));
-  const body = h("tbody");
-  const more = h("div", { class: "more" });
+export async function logScreen(screen, catalogue, webhookId, filters, navigate) {
+  const { data: webhook } = await screen.api("GET", path("webhooks", webhookId));
+  const deliveries = path("webhooks", webhookId, "deliveries");
   const query = {
     status: filters.status,
     event: filters.event,
@@ -115,46 +117,66 @@ export async function logScreen(view, catalogue, webhookId, filters, navigate) {
     until: toInstant(filters.until),
     limit: 25,
   };
-  const load = async (cursor) => {
-    const { data } = await api("GET", path("webhooks", webhookId, "deliveries"), { query: { ...query, cursor } });
-    if (!cursor) replace(body);
-    body.append(...data.items.map((attempt) => attemptRow(webhookId, attempt)));
-    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No deliveries match.")));
-    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
+  const log = pagedRows({
+    readPage: (cursor) => screen.api("GET", deliveries, { query: { ...query, cursor } }),
+    row: (attempt) => attemptRow(webhookId, attempt),
+    empty: "No deliveries match.",
+    columns: 8,
+    onProblem: (error) => screen.problem(error),
+  });
+  // A queued attempt is logged once the deliver function has it, after the queue's batching window, and
+  // answered after the endpoint: follow the newest attempts until each queued one is answered, then show
+  // the log again (whatever its filters); `notShown` is the banner if they have not all been by then.
+  const follow = async (queued, notShown) => {
+    try {
+      const allAnswered = await screen.poll(async () => {
+        const { data } = await screen.api("GET", deliveries, { query: { limit: NEWEST_ATTEMPTS } });
+        const logged = (one) => data.items.some((item) => item.delivery_id === one.delivery_id && item.attempt === one.attempt && answered(item));
+        return queued.every(logged);
+      });
+      await log.reload();
+      if (!allAnswered) screen.banner("info", notShown);
+    } catch (error) {
+      screen.problem(error);
+    }
   };
   const sendTest = async () => {
     try {
-      const { data } = await api("POST", path("webhooks", webhookId, "test"));
-      showBanner("info", `Test event queued (delivery ${data.delivery_id}).`);
-      setTimeout(() => load().catch(showProblem), POLL_INTERVAL_MS);
+      const { data: queued } = await screen.api("POST", path("webhooks", webhookId, "test"));
+      const message = `Test event queued (delivery ${queued.delivery_id}).`;
+      screen.banner("info", message);
+      follow([queued], `${message} It has not shown in the log yet: press Refresh later.`);
     } catch (error) {
-      showProblem(error);
+      screen.problem(error);
     }
   };
+  const recovered = (queued) => {
+    if (queued.length) follow(queued, "Not every delivery queued again has shown in the log yet: press Refresh later.");
+  };
   replace(
-    view,
+    screen.element,
     h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")),
     h(
       "div",
       { class: "toolbar" },
       h("h2", {}, "Deliveries of ", webhook.name),
       h("button", { type: "button", onclick: sendTest }, "Send test event"),
-      h("button", { type: "button", onclick: () => recoverDialog(webhook, () => setTimeout(() => load().catch(showProblem), POLL_INTERVAL_MS)) }, "Recover failed…"),
-      h("button", { type: "button", onclick: () => load().catch(showProblem) }, "Refresh"),
+      h("button", { type: "button", onclick: () => recoverDialog(screen, webhook, recovered) }, "Recover failed…"),
+      h("button", { type: "button", onclick: () => log.reload().catch((error) => screen.problem(error)) }, "Refresh"),
     ),
     filtersForm(catalogue, filters, navigate, webhookId),
     h(
       "table",
       { class: "deliveries" },
       h("thead", {}, h("tr", {}, ["Requested", "Event", "Status", "HTTP / error", "Attempt", "Trigger", "Duration", ""].map((title) => h("th", {}, title)))),
-      body,
+      log.body,
     ),
-    more,
+    log.more,
   );
   try {
-    await load();
+    await log.reload();
   } catch (error) {
-    showProblem(error, view.querySelector("form.filters"));
+    screen.problem(error, screen.element.querySelector("form.filters"));
   }
 }
 
@@ -192,32 +214,38 @@ function attemptSection(attempt) {
   );
 }
 
-export async function detailScreen(view, webhookId, deliveryId) {
+export async function detailScreen(screen, webhookId, deliveryId) {
   const url = path("webhooks", webhookId, "deliveries", deliveryId);
   const attempts = h("div", { class: "attempts" });
   const render = (detail) => replace(attempts, [...detail.attempts].reverse().map(attemptSection));
-  const settled = (detail) => detail.attempts.every((attempt) => attempt.status !== "pending");
+  const button = h("button", { type: "button", class: "primary" }, "Redeliver");
+  // One redelivery at a time: the button stays disabled while its attempt is followed.
   const redeliver = async () => {
+    button.disabled = true;
+    button.textContent = "Redelivering…";
     try {
-      const { data: accepted } = await api("POST", `${url}/redeliver`);
-      showBanner("info", `Redelivery queued as attempt ${accepted.attempt}.`);
-      // The attempt appears once the deliver function has logged it; follow it for a little while.
-      for (let round = 0; round < POLL_ROUNDS; round += 1) {
-        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-        const { data: detail } = await api("GET", url);
+      const { data: accepted } = await screen.api("POST", `${url}/redeliver`);
+      screen.banner("info", `Redelivery queued as attempt ${accepted.attempt}.`);
+      // The attempt appears once the deliver function has logged it; follow it until it is answered.
+      await screen.poll(async () => {
+        const { data: detail } = await screen.api("GET", url);
         render(detail);
-        if (detail.attempts.some((attempt) => attempt.attempt >= accepted.attempt) && settled(detail)) return;
-      }
+        return detail.attempts.some((attempt) => attempt.attempt === accepted.attempt && answered(attempt));
+      });
     } catch (error) {
-      showProblem(error);
+      screen.problem(error);
+    } finally {
+      button.disabled = false;
+      button.textContent = "Redeliver";
     }
   };
-  const { data: detail } = await api("GET", url);
+  button.addEventListener("click", redeliver);
+  const { data: detail } = await screen.api("GET", url);
   render(detail);
   replace(
-    view,
+    screen.element,
     h("p", {}, h("a", { href: deliveriesHash(webhookId) }, "← Delivery log")),
-    h("div", { class: "toolbar" }, h("h2", {}, detail.event, " delivery"), h("button", { type: "button", class: "primary", onclick: redeliver }, "Redeliver")),
+    h("div", { class: "toolbar" }, h("h2", {}, detail.event, " delivery"), button),
     h("dl", { class: "ids" }, h("dt", {}, "Delivery id (webhook-id)"), h("dd", {}, h("code", {}, detail.delivery_id)), h("dt", {}, "Event id"), h("dd", {}, h("code", {}, detail.event_id))),
     attempts,
   );

@@ -1,6 +1,6 @@
 // A webhook's change history (the audit trail): who changed what, when, newest first.
-import { api, path } from "./api.js";
-import { h, replace, showProblem, when } from "./dom.js";
+import { path } from "./api.js";
+import { h, pagedRows, replace, when } from "./dom.js";
 
 // A value as it was stored: text as is, anything else as compact JSON, absence as a dash.
 const shown = (value) => (value === null || value === undefined ? "—" : typeof value === "string" ? value : JSON.stringify(value));
@@ -29,18 +29,15 @@ function entryRow(entry) {
   );
 }
 
-export async function historyScreen(view, webhookId) {
-  const { data: webhook } = await api("GET", path("webhooks", webhookId));
-  const body = h("tbody");
-  const more = h("div", { class: "more" });
-  const load = async (cursor) => {
-    const { data } = await api("GET", path("webhooks", webhookId, "audit"), { query: { limit: 50, cursor } });
-    if (!cursor) replace(body);
-    body.append(...data.items.map(entryRow));
-    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
-  };
+export async function historyScreen(screen, webhookId) {
+  const { data: webhook } = await screen.api("GET", path("webhooks", webhookId));
+  const entries = pagedRows({
+    readPage: (cursor) => screen.api("GET", path("webhooks", webhookId, "audit"), { query: { limit: 50, cursor } }),
+    row: entryRow,
+    onProblem: (error) => screen.problem(error),
+  });
   replace(
-    view,
+    screen.element,
     h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")),
     h("div", { class: "toolbar" }, h("h2", {}, "History of ", webhook.name)),
     h("p", { class: "muted" }, "Every change to this webhook, by whom and when. Secrets are never recorded, only that one was rotated or revealed."),
@@ -48,9 +45,9 @@ export async function historyScreen(view, webhookId) {
       "table",
       { class: "history" },
       h("thead", {}, h("tr", {}, ["When", "Action", "By", "Changes", "Version"].map((title) => h("th", {}, title)))),
-      body,
+      entries.body,
     ),
-    more,
+    entries.more,
   );
-  await load();
+  await entries.reload();
 }

@@ -1,6 +1,6 @@
 // Create and edit: name, URL, environment, events (grouped by entity, with wildcards), description, retries.
-import { api, path } from "./api.js";
-import { clearBanner, clearFieldErrors, h, openDialog, replace, showBanner, showProblem } from "./dom.js";
+import { path } from "./api.js";
+import { clearBanner, clearFieldErrors, h, openDialog, replace, showBanner } from "./dom.js";
 import { secretPanel } from "./webhooks.js";
 
 const ENVIRONMENTS = ["production", "staging", "development"];
@@ -117,12 +117,12 @@ function buildForm(catalogue, webhook) {
 }
 
 // "This webhook changed since you opened it": a 412 on an If-Match write.
-function showConflict() {
-  showBanner("error", "This webhook changed since you opened it. ", h("button", { type: "button", class: "link", onclick: () => window.location.reload() }, "Reload it"), " and make your change again.");
+function showConflict(screen) {
+  screen.banner("error", "This webhook changed since you opened it. ", h("button", { type: "button", class: "link", onclick: () => window.location.reload() }, "Reload it"), " and make your change again.");
 }
 
 /** Asks before deleting; the DELETE names the version the admin saw, so a concurrent change is not lost. */
-function deleteDialog(webhook, etag, navigate) {
+function deleteDialog(screen, webhook, etag, navigate) {
   openDialog("confirm", {
     title: ["Delete ", webhook.name, "?"],
     body: h("p", {}, "It stops receiving events at once and cannot be restored. Its delivery log is kept until it expires."),
@@ -130,27 +130,28 @@ function deleteDialog(webhook, etag, navigate) {
     confirmClass: "danger",
     onConfirm: async (close) => {
       try {
-        await api("DELETE", path("webhooks", webhook.webhook_id), { ifMatch: etag });
+        await screen.api("DELETE", path("webhooks", webhook.webhook_id), { ifMatch: etag });
         close();
+        if (!screen.shown) return;
         showBanner("info", `${webhook.name} is deleted.`);
         navigate("#/webhooks", { keepBanner: true });
       } catch (error) {
         close();
-        if (error.status === 412) showConflict();
-        else showProblem(error);
+        if (error.status === 412) showConflict(screen);
+        else screen.problem(error);
       }
     },
   });
 }
 
-export async function formScreen(view, catalogue, webhookId, navigate) {
+export async function formScreen(screen, catalogue, webhookId, navigate) {
   const editing = Boolean(webhookId);
   let webhook = null;
   let etag = null;
-  if (editing) ({ data: webhook, etag } = await api("GET", path("webhooks", webhookId)));
+  if (editing) ({ data: webhook, etag } = await screen.api("GET", path("webhooks", webhookId)));
   const form = buildForm(catalogue, webhook);
   const submit = h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Create webhook");
-  const remove = editing ? h("button", { type: "button", class: "danger push-right", onclick: () => deleteDialog(webhook, etag, navigate) }, "Delete…") : null;
+  const remove = editing ? h("button", { type: "button", class: "danger push-right", onclick: () => deleteDialog(screen, webhook, etag, navigate) }, "Delete…") : null;
   form.append(h("div", { class: "actions" }, submit, h("a", { class: "button", href: "#/webhooks" }, "Cancel"), remove));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -159,21 +160,23 @@ export async function formScreen(view, catalogue, webhookId, navigate) {
     try {
       const values = form.values();
       if (editing) {
-        await api("PATCH", path("webhooks", webhookId), { body: values, ifMatch: etag });
+        await screen.api("PATCH", path("webhooks", webhookId), { body: values, ifMatch: etag });
+        if (!screen.shown) return;
         showBanner("info", `${values.name} is saved.`);
         navigate("#/webhooks", { keepBanner: true });
         return;
       }
       if (values.description === null) delete values.description;
-      const { data } = await api("POST", "/webhooks", { body: values });
+      const { data } = await screen.api("POST", "/webhooks", { body: values });
+      if (!screen.shown) return;
       clearBanner();
-      replace(view, secretPanel(`${data.name} is created`, data.secret, () => navigate("#/webhooks")));
+      replace(screen.element, secretPanel(`${data.name} is created`, data.secret, () => navigate("#/webhooks")));
     } catch (error) {
-      if (error.status === 412) showConflict();
-      else showProblem(error, form);
+      if (error.status === 412) showConflict(screen);
+      else screen.problem(error, form);
     } finally {
       submit.disabled = false;
     }
   });
-  replace(view, h("h2", {}, editing ? `Edit ${webhook.name}` : "New webhook"), form);
+  replace(screen.element, h("h2", {}, editing ? `Edit ${webhook.name}` : "New webhook"), form);
 }

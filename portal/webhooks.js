@@ -1,7 +1,7 @@
 // The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret, links to
 // edit (and delete), the delivery log and the change history.
-import { api, path } from "./api.js";
-import { clearBanner, h, openDialog, replace, showBanner, showProblem, statusBadge, when } from "./dom.js";
+import { path } from "./api.js";
+import { clearBanner, h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
 
 /**
  * A secret, shown once: it lives only in this element (never in storage, history or the console),
@@ -30,7 +30,7 @@ export function secretPanel(title, secret, onDone) {
   return panel;
 }
 
-function rotateDialog(webhook, onRotated) {
+function rotateDialog(screen, webhook, onRotated) {
   const grace = h(
     "select",
     { name: "grace_period_seconds" },
@@ -44,42 +44,43 @@ function rotateDialog(webhook, onRotated) {
     confirm: "Rotate secret",
     onConfirm: async (close) => {
       try {
-        const { data } = await api("POST", path("webhooks", webhook.webhook_id, "secret", "rotate"), {
+        const { data } = await screen.api("POST", path("webhooks", webhook.webhook_id, "secret", "rotate"), {
           body: { grace_period_seconds: Number(grace.value) },
         });
         close();
-        onRotated(data.secret);
+        if (screen.shown) onRotated(data.secret);
       } catch (error) {
         close();
-        showProblem(error);
+        screen.problem(error);
       }
     },
   });
 }
 
-async function setEnabled(webhook, enabled, reload) {
+async function setEnabled(screen, webhook, enabled, reload) {
   try {
     // No If-Match: "set enabled" means the same whatever else changed since the list was read.
-    await api("PATCH", path("webhooks", webhook.webhook_id), { body: { enabled } });
-    showBanner("info", `${webhook.name} is ${enabled ? "enabled" : "disabled"}.`);
+    await screen.api("PATCH", path("webhooks", webhook.webhook_id), { body: { enabled } });
+    screen.banner("info", `${webhook.name} is ${enabled ? "enabled" : "disabled"}.`);
     await reload();
   } catch (error) {
-    showProblem(error);
+    screen.problem(error);
   }
 }
 
-async function sendTest(webhook) {
+async function sendTest(screen, webhook) {
   try {
-    const { data } = await api("POST", path("webhooks", webhook.webhook_id, "test"));
-    showBanner("info", `Test event queued for ${webhook.name} (delivery ${data.delivery_id}).`);
+    const { data } = await screen.api("POST", path("webhooks", webhook.webhook_id, "test"));
+    screen.banner("info", `Test event queued for ${webhook.name} (delivery ${data.delivery_id}).`);
   } catch (error) {
-    showProblem(error);
+    screen.problem(error);
   }
 }
 
-function lastDelivery(webhook) {
+function lastDelivery(screen, webhook) {
   const cell = h("td", { class: "last-delivery", "data-testid": "last-delivery" }, h("span", { class: "muted" }, "…"));
-  api("GET", path("webhooks", webhook.webhook_id, "deliveries"), { query: { limit: 1 } })
+  screen
+    .api("GET", path("webhooks", webhook.webhook_id, "deliveries"), { query: { limit: 1 } })
     .then(({ data }) => {
       const [latest] = data.items;
       replace(
@@ -93,7 +94,7 @@ function lastDelivery(webhook) {
   return cell;
 }
 
-function row(webhook, { reload, showSecret }) {
+function row(screen, webhook, { reload, showSecret }) {
   const id = encodeURIComponent(webhook.webhook_id);
   const toggle = webhook.enabled ? "Disable" : "Enable";
   return h(
@@ -103,46 +104,44 @@ function row(webhook, { reload, showSecret }) {
     h("td", {}, webhook.environment),
     h("td", { class: "events" }, webhook.events.join(", ")),
     h("td", {}, h("span", { class: `badge ${webhook.enabled ? "enabled" : "disabled"}` }, webhook.enabled ? "enabled" : "disabled")),
-    lastDelivery(webhook),
+    lastDelivery(screen, webhook),
     h(
       "td",
       { class: "row-actions" },
       h("a", { href: `#/webhooks/${id}/edit` }, "Edit"),
       h("a", { href: `#/webhooks/${id}/deliveries` }, "Deliveries"),
       h("a", { href: `#/webhooks/${id}/history` }, "History"),
-      h("button", { type: "button", onclick: () => setEnabled(webhook, !webhook.enabled, reload) }, toggle),
-      h("button", { type: "button", onclick: () => sendTest(webhook) }, "Send test"),
-      h("button", { type: "button", onclick: () => rotateDialog(webhook, (secret) => showSecret(webhook, secret)) }, "Rotate secret"),
+      h("button", { type: "button", onclick: () => setEnabled(screen, webhook, !webhook.enabled, reload) }, toggle),
+      h("button", { type: "button", onclick: () => sendTest(screen, webhook) }, "Send test"),
+      h("button", { type: "button", onclick: () => rotateDialog(screen, webhook, (secret) => showSecret(webhook, secret)) }, "Rotate secret"),
     ),
   );
 }
 
-export async function listScreen(view) {
+export async function listScreen(screen) {
   const secretSlot = h("div");
-  const body = h("tbody");
-  const more = h("div", { class: "more" });
   const showSecret = (webhook, secret) => {
     clearBanner();
     replace(secretSlot, secretPanel(`New signing secret for ${webhook.name}`, secret, () => replace(secretSlot)));
   };
-  const load = async (cursor) => {
-    const { data } = await api("GET", "/webhooks", { query: { limit: 50, cursor } });
-    if (!cursor) replace(body);
-    body.append(...data.items.map((webhook) => row(webhook, { reload: () => load(), showSecret })));
-    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No webhooks yet.")));
-    replace(more, data.next_cursor ? h("button", { type: "button", onclick: () => load(data.next_cursor).catch(showProblem) }, "Load more") : null);
-  };
+  const webhooks = pagedRows({
+    readPage: (cursor) => screen.api("GET", "/webhooks", { query: { limit: 50, cursor } }),
+    row: (webhook) => row(screen, webhook, { reload: () => webhooks.reload(), showSecret }),
+    empty: "No webhooks yet.",
+    columns: 6,
+    onProblem: (error) => screen.problem(error),
+  });
   replace(
-    view,
+    screen.element,
     h("div", { class: "toolbar" }, h("h2", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
     secretSlot,
     h(
       "table",
       { class: "webhooks" },
       h("thead", {}, h("tr", {}, ["Webhook", "Environment", "Events", "Status", "Last delivery", ""].map((title) => h("th", {}, title)))),
-      body,
+      webhooks.body,
     ),
-    more,
+    webhooks.more,
   );
-  await load();
+  await webhooks.reload();
 }

@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import BrowserContext
 
 from local.demo_records import Write, apply_writes
 from local.jwt_keys import issue_token, load_or_create_key
 from local.receiver import Receiver
 from local.stack_process import StackProcess, free_port
 from local.state import StackInfo
+from tests.support import receivers
 from tests.support.local_stack import wait_for
+from tests.support.portal import Portal, chromium
 from webhooks.domain.principal import Role
 
 # Bounded waits: a delivery takes two batching windows (stream and queue, 1 s each) plus the handlers.
@@ -152,3 +155,30 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     info = process.start()
     yield RunningStack(info, state, environ)
     process.stop()
+
+
+# The portal's browser tests (test_portal*.py): one Chromium for them all, and each test signed in to its own account.
+@pytest.fixture(scope="package")
+def browser(local_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), local_stack.info.api_url) as context:
+        yield context
+
+
+@pytest.fixture(scope="package")
+def receiver() -> Iterator[receivers.Receiver]:
+    """A loopback endpoint recording every request; its path picks the answer (/ok, /slow?ms=N …)."""
+    with receivers.running_receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def account() -> str:
+    """Each test's own account, so its list holds only its webhooks."""
+    return f"portal-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def portal(browser: BrowserContext, local_stack: RunningStack, account: str) -> Iterator[Portal]:
+    page = browser.new_page()
+    yield Portal(page, f"{local_stack.info.api_url}/portal/").sign_in(local_stack.token(account))
+    page.close()

@@ -6,7 +6,8 @@ invokes the function with an SQS event, deletes the messages it did not report i
 a message left on the queue is received again after its visibility timeout, and the queue's redrive
 policy moves it to the dead-letter queue after maxReceiveCount receives (moto applies it on receive).
 Up to the mapping's MaximumConcurrency batches are in flight at once, each its own receive-invoke-
-acknowledge loop, as Lambda scales an SQS mapping's pollers (the function runs as many containers).
+acknowledge loop, as Lambda scales an SQS mapping's pollers with the backlog (the function runs as many
+containers); on an idle queue one poller long-polls.
 Local shortcut: a failed message's visibility is cut to a few seconds instead of the queue's 360 s,
 so retries and the DLQ are observable in seconds (LOCAL_RETRY_VISIBILITY_SECONDS, default 2).
 """
@@ -93,11 +94,12 @@ class QueuePoller:
         self._stop = stop
         self._retry_visibility_seconds = retry_visibility_seconds
         self._long_poll_seconds = long_poll_seconds
+        self._backlog = threading.Event()  # set while receives find messages: further pollers join in
 
     def run(self) -> None:
-        """Poll until stopped, with one loop per concurrent invocation the mapping allows."""
+        """Poll until stopped, with up to one loop per concurrent invocation the mapping allows."""
         others = [
-            threading.Thread(target=self._loop, name=f"{self.mapping.logical_id}-{index}", daemon=True)
+            threading.Thread(target=self._scaled_loop, name=f"{self.mapping.logical_id}-{index}", daemon=True)
             for index in range(1, self.mapping.maximum_concurrency)
         ]
         for thread in others:
@@ -107,19 +109,32 @@ class QueuePoller:
             thread.join()
 
     def _loop(self) -> None:
+        """The first poller: always long-polling, as Lambda keeps a mapping's pollers on an idle queue."""
         while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:  # the emulator is stopping or busy: try again, as Lambda's poller would
-                self.stats.add(poll_errors=1)
-                logger.exception("%s: polling failed", self.mapping.logical_id)
-                self._stop.wait(0.5)
+            self._poll_guarded()
+
+    def _scaled_loop(self) -> None:
+        """A further poller: it polls only while messages keep coming, as Lambda scales a mapping up with
+        the backlog and down when receives come back empty (an idle queue costs one long poll, not 20)."""
+        while not self._stop.is_set():
+            if self._backlog.wait(timeout=0.5) and self._poll_guarded() == 0:
+                self._backlog.clear()
+
+    def _poll_guarded(self) -> int:
+        try:
+            return self.poll_once()
+        except Exception:  # the emulator is stopping or busy: try again, as Lambda's poller would
+            self.stats.add(poll_errors=1)
+            logger.exception("%s: polling failed", self.mapping.logical_id)
+            self._stop.wait(0.5)
+            return 0
 
     def poll_once(self) -> int:
         """One receive-invoke-acknowledge cycle; returns how many messages it handled."""
         messages = self._receive_batch()
         if not messages:
             return 0
+        self._backlog.set()  # there may be more: further pollers join in while this batch runs
         records = [lambda_record(message, self._queue_arn, self._region) for message in messages]
         failed = failed_message_ids(records, self._invoke, self.mapping)
         self.stats.add(invocations=1, records=len(records), succeeded=len(records) - len(failed), retried=len(failed))

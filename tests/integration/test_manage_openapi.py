@@ -1,4 +1,5 @@
-"""The OpenAPI document: valid, served at /openapi.json, and the committed copy matches the code."""
+"""The OpenAPI document: valid, served at /openapi.json and in the Swagger UI at /docs, with the webhooks we send,
+and the committed copy matches the code."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from tests.support.events import http_api_event
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN
 from tools.generate_openapi import DOCUMENT, openapi_document
+from webhooks.catalogue import CATALOGUE, TEST_EVENT
+
+EVENTS = {event.name for event in CATALOGUE} | {TEST_EVENT}
 
 
 def test_the_committed_document_is_valid_and_matches_the_code(handler_for: Callable[..., LoadedHandler]) -> None:
@@ -31,3 +35,17 @@ def test_the_document_and_the_swagger_ui_are_served(handler_for: Callable[..., L
     assert {"/webhooks", "/webhooks/{webhook_id}", "/webhooks/{webhook_id}/secret/rotate", "/events"} <= set(paths)
     assert (ui["statusCode"], ui["headers"]["Content-Type"]) == (200, "text/html")
     assert "SwaggerUIBundle" in ui["body"]
+
+
+def test_the_served_document_and_the_swagger_ui_carry_the_webhooks(handler_for: Callable[..., LoadedHandler]) -> None:
+    # Given the manage function
+    manage = handler_for("ManageFunction")
+    # When the document and the Swagger UI page are asked for
+    document = json.loads(manage(http_api_event("GET", "/openapi.json", claims=ADMIN))["body"])
+    ui = manage(http_api_event("GET", "/docs", claims=ADMIN))["body"]
+    # Then both hold one webhook per event, in an OpenAPI 3.1 document (webhooks are 3.1 only)
+    assert document["openapi"].startswith("3.1.")
+    assert set(document["webhooks"]) == EVENTS
+    embedded = json.loads(ui.split("    spec: ", 1)[1].split(",\n    presets:", 1)[0])
+    assert embedded["webhooks"] == document["webhooks"]
+    assert json.loads(DOCUMENT.read_text(encoding="utf-8"))["webhooks"] == document["webhooks"]

@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import reduce
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from webhooks.catalogue import Environment
+
+if TYPE_CHECKING:
+    from pydantic import RootModel
 
 # SQS's limit for one message (body plus attributes).
 SQS_MAX_MESSAGE_BYTES = 1_048_576
@@ -110,6 +113,8 @@ def body_model(event: str, description: str) -> type[WebhookBody]:
 
 def any_body_model(models: Sequence[type[WebhookBody]]) -> type[RootModel[Any]]:
     """Any one of these events' bodies, told apart by `event` (WebhookEvent): one type to parse every request."""
+    from pydantic import RootModel  # only the OpenAPI document needs it: deliver's cold start does not load it
+
     union = reduce(operator.or_, models)
     return create_model(
         "WebhookEvent",

@@ -97,7 +97,7 @@ openapi: install ## Regenerate docs/openapi.json from the manage routes and mode
 portal-screenshots: install system-packages ## Refresh docs/portal-*.png from a run of the portal's browser tests
 	PORTAL_SCREENSHOTS_DIR=docs $(VENV)/bin/pytest tests/e2e/test_portal.py --no-cov -q
 
-docs: install ## Regenerate the event examples of docs/receiving-webhooks.md from the code (a test fails on drift)
+docs: install ## Regenerate the event examples of the receiving guide and the OpenAPI webhooks (a test fails on drift)
 	$(PY) -m tools.generate_event_examples
 
 clean: ## Remove build output and caches (keeps the venvs)

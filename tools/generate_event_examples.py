@@ -1,4 +1,5 @@
-"""Writes the event examples of docs/receiving-webhooks.md from the code (`make docs`; a test fails on drift).
+"""Writes the event examples of docs/receiving-webhooks.md and of the OpenAPI document's webhooks from the code
+(`make docs`; a test fails on drift).
 
 Each example is what a receiver gets: the demo's domain writes (local/demo_records.py, which produce all 19
 events) become stream changes, `derive` turns them into events, and `DeliveryMessage.body()` is the body.
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from local.demo_records import demo_writes
-from webhooks.catalogue import CATALOGUE, TEST_EVENT, Entity, Environment
+from webhooks.catalogue import CATALOGUE, TEST_EVENT, TEST_EVENT_DESCRIPTION, Entity, Environment
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.signing import encode_body, signed_headers
 from webhooks.delivery_log.redelivery import ManualDeliveries
@@ -28,6 +29,8 @@ from webhooks.domain.webhook import SigningSecret, Webhook
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "receiving-webhooks.md"
+# Read by webhooks.api.docs: the manage function serves the document, and this file ships in its layer.
+EXAMPLE_REQUESTS = ROOT / "layers" / "common" / "webhooks" / "api" / "event_examples.json"
 BEGIN = "<!-- BEGIN GENERATED: event examples (make docs) -->"
 END = "<!-- END GENERATED -->"
 
@@ -145,7 +148,7 @@ def _signed_request(message: DeliveryMessage, secrets: list[str]) -> str:
 def render_examples() -> str:
     """The generated part of the guide (between the markers)."""
     descriptions = {event.name: event.description for event in CATALOGUE}
-    descriptions[TEST_EVENT] = "Sent when you press *Send test event* (or call `POST /webhooks/{id}/test`)."
+    descriptions[TEST_EVENT] = TEST_EVENT_DESCRIPTION
     examples = event_examples()
     parts = ["| event | sent when |", "|---|---|"]
     parts += [f"| [`{name}`](#{name.replace('.', '')}) | {descriptions[name]} |" for name in examples]
@@ -185,9 +188,20 @@ def updated_guide(text: str) -> str:
     return f"{head}{BEGIN}\n{render_examples()}\n{END}{tail}"
 
 
+def example_requests() -> str:
+    """Each event's example request as JSON: its headers, signed with the example secret, and its body."""
+    requests: dict[str, dict[str, Any]] = {}
+    for name, message in event_examples().items():
+        headers = signed_headers(message, encode_body(message), [EXAMPLE_SECRET], OCCURRED_AT)
+        requests[name] = {"headers": headers, "body": message.body()}
+    return json.dumps(requests, indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> int:
     GUIDE.write_text(updated_guide(GUIDE.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {GUIDE.relative_to(ROOT)}")
+    EXAMPLE_REQUESTS.write_text(example_requests(), encoding="utf-8")
+    for written in (GUIDE, EXAMPLE_REQUESTS):
+        print(f"wrote {written.relative_to(ROOT)}")
     return 0
 
 

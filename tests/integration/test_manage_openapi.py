@@ -1,9 +1,11 @@
-"""The OpenAPI document: valid, served at /openapi.json, and the committed copy matches the code."""
+"""The OpenAPI document: valid, served at /openapi.json and in the Swagger UI at /docs, with the webhooks we send,
+and the committed copy matches the code."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from openapi_spec_validator import validate
@@ -12,7 +14,11 @@ from local.sam_template import ROOT
 from tests.support.events import http_api_event
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN
+from tests.support.portal import chromium
 from tools.generate_openapi import DOCUMENT, openapi_document
+from webhooks.catalogue import CATALOGUE, TEST_EVENT
+
+EVENTS = {event.name for event in CATALOGUE} | {TEST_EVENT}
 
 
 def test_the_committed_document_is_valid_and_matches_the_code(handler_for: Callable[..., LoadedHandler]) -> None:
@@ -75,3 +81,36 @@ def test_every_operation_has_one_of_the_documents_tags_and_only_the_docs_need_no
     assert public == {"/openapi.json", "/docs"}
     assert all("security" not in operation for path, operation in operations if path not in public)
     assert document["security"] == [{"jwt": []}]
+
+
+def test_the_served_document_and_the_swagger_ui_carry_the_webhooks(handler_for: Callable[..., LoadedHandler]) -> None:
+    # Given the manage function
+    manage = handler_for("ManageFunction")
+    # When the document and the Swagger UI page are asked for
+    document = json.loads(manage(http_api_event("GET", "/openapi.json", claims=ADMIN))["body"])
+    ui = manage(http_api_event("GET", "/docs", claims=ADMIN))["body"]
+    # Then both hold one webhook per event, in an OpenAPI 3.1 document (webhooks are 3.1 only)
+    assert document["openapi"].startswith("3.1.")
+    assert set(document["webhooks"]) == EVENTS
+    embedded = json.loads(ui.split("    spec: ", 1)[1].split(",\n    presets:", 1)[0])
+    assert embedded["webhooks"] == document["webhooks"]
+    assert json.loads(DOCUMENT.read_text(encoding="utf-8"))["webhooks"] == document["webhooks"]
+
+
+def test_the_swagger_ui_renders_the_webhooks_in_a_browser(
+    handler_for: Callable[..., LoadedHandler], tmp_path: Path
+) -> None:
+    # Given the page /docs serves (offline: Powertools' Swagger UI assets are inline), saved as a file
+    page_file = tmp_path / "docs.html"
+    page_file.write_text(handler_for("ManageFunction")(http_api_event("GET", "/docs", claims=ADMIN))["body"])
+    # When headless Chromium renders it
+    with chromium(tmp_path / "profile", origin="http://127.0.0.1") as browser:
+        page = browser.new_page()
+        page.goto(page_file.as_uri())
+        page.locator(".webhooks .opblock").first.wait_for()
+        rendered = page.locator(".webhooks .opblock-summary-path").all_inner_texts()
+        # Then its Webhooks section lists every event, and an entry opens on its headers and body
+        page.locator(".webhooks .opblock-summary", has_text="license.suspended").click()
+        opened = page.locator("#operations-webhooks-receive_license_suspended").inner_text()
+    assert sorted(rendered) == sorted(EVENTS)
+    assert all(part in opened for part in ("webhook-id", "webhook-timestamp", "webhook-signature", "Request body"))

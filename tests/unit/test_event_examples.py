@@ -1,5 +1,5 @@
-"""The guide's event examples are the code's output: committed = generated, one per event, and the worked
-signature example really verifies."""
+"""The guide's event examples (and the OpenAPI document's) are the code's output: committed = generated, one
+per event, and the worked signature example really verifies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook as StandardWebhook
 
-from tools.generate_event_examples import BEGIN, END, EXAMPLE_PREVIOUS_SECRET, EXAMPLE_SECRET, GUIDE, updated_guide
+from tools.generate_event_examples import (
+    BEGIN,
+    END,
+    EXAMPLE_PREVIOUS_SECRET,
+    EXAMPLE_REQUESTS,
+    EXAMPLE_SECRET,
+    GUIDE,
+    example_requests,
+    updated_guide,
+)
 from webhooks.catalogue import CATALOGUE, TEST_EVENT
 
 
@@ -23,6 +32,12 @@ def _generated_part() -> str:
 
 def test_the_committed_guide_holds_what_the_generator_writes_now() -> None:
     assert _guide() == updated_guide(_guide()), "docs/receiving-webhooks.md is stale: run `make docs`"
+
+
+def test_the_committed_example_requests_are_what_the_generator_writes_now() -> None:
+    committed = EXAMPLE_REQUESTS.read_text(encoding="utf-8")
+    assert committed == example_requests(), f"{EXAMPLE_REQUESTS.name} is stale: run `make docs`"
+    assert list(json.loads(committed)) == [event.name for event in CATALOGUE] + [TEST_EVENT]
 
 
 def test_a_hand_edit_of_an_example_counts_as_drift() -> None:

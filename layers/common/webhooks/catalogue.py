@@ -53,6 +53,7 @@ EVENT_NAMES: frozenset[str] = frozenset(event.name for event in CATALOGUE)
 
 # Sent only by the "send test event" call; never derived from domain data, always deliverable.
 TEST_EVENT = "webhook.test"
+TEST_EVENT_DESCRIPTION = "Sent when you press *Send test event* (or call `POST /webhooks/{id}/test`)."
 
 
 def is_valid_pattern(pattern: str) -> bool:

@@ -4,13 +4,47 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Literal
 
+from pydantic import BaseModel, Field
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from webhooks.delivery.message import DeliveryMessage
+from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS
 
 USER_AGENT = "LicensePlatform-Webhooks/1.0"
 SIGNATURE_HEADER = "webhook-signature"
+# One `v1,` entry (base64 of a 32-byte HMAC-SHA256) per secret that signs: the current one and the previous ones.
+SIGNATURE_PATTERN = rf"^v1,[A-Za-z0-9+/]{{43}}=( v1,[A-Za-z0-9+/]{{43}}=){{0,{MAX_PREVIOUS_SECRETS}}}$"
+
+
+class SignedHeaders(BaseModel):
+    """The headers of every request, as `signed_headers` sets them (the OpenAPI document lists them)."""
+
+    webhook_id: str = Field(
+        alias="webhook-id",
+        description="The delivery's id: one per (event, webhook), the same on every retry and redelivery. "
+        "Deduplicate on it.",
+    )
+    webhook_timestamp: str = Field(
+        alias="webhook-timestamp",
+        pattern=r"^[0-9]+$",
+        description="When this attempt was signed, in unix seconds (an integer). Refuse a request whose timestamp "
+        "is more than 5 minutes from your clock.",
+    )
+    webhook_signature: str = Field(
+        alias=SIGNATURE_HEADER,
+        pattern=SIGNATURE_PATTERN,
+        description="`v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'>`, keyed with the "
+        "base64-decoded part of your secret after `whsec_`; during a secret rotation one more space-separated "
+        f"entry for each previous secret still in its grace period (at most {MAX_PREVIOUS_SECRETS + 1} in all). "
+        "One matching entry is enough.",
+    )
+    content_type: Literal["application/json"] = Field(alias="content-type", description="The body is UTF-8 JSON.")
+    user_agent: str = Field(
+        alias="user-agent", description="The platform's sender.", json_schema_extra={"const": USER_AGENT}
+    )
+    x_webhook_event: str = Field(alias="x-webhook-event", description="The event name, as in the body's `event`.")
 
 
 def encode_body(message: DeliveryMessage) -> str:

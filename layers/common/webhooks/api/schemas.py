@@ -12,7 +12,6 @@ from webhooks.domain.audit import AuditRecord
 from webhooks.domain.drafts import (
     Description,
     EventPatterns,
-    TimeoutSeconds,
     WebhookDraft,
     WebhookName,
     WebhookPatch,
@@ -25,6 +24,7 @@ from webhooks.domain.webhook import (
     DEFAULT_READ_TIMEOUT_SECONDS,
     RetryPolicy,
     SigningSecret,
+    TimeoutSeconds,
     Webhook,
 )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from webhooks.catalogue import TEST_EVENT, Environment, matches
 from webhooks.delivery.message import format_timestamp
@@ -16,6 +17,27 @@ MAX_TIMEOUT_SECONDS = 30.0
 # Rotated-out secrets that may sign next to the current one: each adds a signature to every request's
 # header (proxies refuse headers over 8 KB) and stays in the webhook's item (400 KB at most).
 MAX_PREVIOUS_SECRETS = 3
+# The store keeps timeouts in whole milliseconds, so that is what a webhook may have.
+TIMEOUT_STEP_SECONDS = 0.001
+
+
+def _whole_milliseconds(seconds: float) -> float:
+    # multiple_of tolerates float noise (0.1 + 0.2 passes), which would read back as a different number.
+    if round(seconds * 1000) / 1000 != seconds:
+        raise ValueError("must be a whole number of milliseconds: at most three decimals")
+    return seconds
+
+
+TimeoutSeconds = Annotated[
+    float,
+    Field(
+        ge=TIMEOUT_STEP_SECONDS,
+        le=MAX_TIMEOUT_SECONDS,
+        multiple_of=TIMEOUT_STEP_SECONDS,
+        description="Seconds in whole milliseconds: 0.001 to 30, at most three decimals.",
+    ),
+    AfterValidator(_whole_milliseconds),
+]
 
 
 class RetryPolicy(BaseModel):
@@ -57,8 +79,8 @@ class Webhook(BaseModel):
         min_length=1, description="Current secret first, then the rotated-out ones, most recently rotated out first."
     )
     retry_policy: RetryPolicy | None = None
-    connect_timeout_seconds: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
-    read_timeout_seconds: float = Field(default=DEFAULT_READ_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
+    connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
     version: int = Field(default=1, ge=1, description="Raised by every change; the ETag.")
     created_at: datetime
     updated_at: datetime

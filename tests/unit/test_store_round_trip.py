@@ -13,13 +13,14 @@ from pydantic import ValidationError
 from tests.support.builders import a_webhook
 from tests.support.webhook_requests import create_bodies, patch_bodies
 from webhooks.adapters.dynamo_codec import to_item
-from webhooks.adapters.webhook_store import WebhookItem, webhook_from_item
+from webhooks.adapters.webhook_store import WebhookItem, read_webhook
 from webhooks.api.schemas import WebhookCreate, WebhookUpdate
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import Webhook
 
 
-def _stored_and_read_back(webhook: Webhook) -> Webhook:
-    return webhook_from_item(to_item(WebhookItem.from_entity(webhook).to_document()))
+def _stored_and_read_back(webhook: Webhook) -> Webhook | DamagedWebhook:
+    return read_webhook(to_item(WebhookItem.from_entity(webhook).to_document()))
 
 
 def _accepted[Model: (WebhookCreate, WebhookUpdate)](model: type[Model], body: dict[str, Any]) -> Model | None:

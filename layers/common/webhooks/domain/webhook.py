@@ -88,11 +88,11 @@ class Webhook(BaseModel):
     updated_by: str
 
     def subscribes_to(self, event: str) -> bool:
-        return event == TEST_EVENT or matches(self.events, event)
+        return subscribes(self.events, event)
 
     def receives(self, event: str, environment: Environment) -> bool:
         """Whether an event of that environment is delivered to this webhook now."""
-        return self.enabled and self.environment == environment and self.subscribes_to(event)
+        return routes(self.enabled, self.environment, self.events, event, environment)
 
     def previous_secrets(self, now: datetime) -> list[SigningSecret]:
         """The rotated-out secrets that sign at `now`: the MAX_PREVIOUS_SECRETS most recently rotated out,
@@ -126,3 +126,12 @@ class Webhook(BaseModel):
                 )
             previous = [retired, *previous]
         return self.model_copy(update={"secrets": (secret, *previous)})
+
+
+def subscribes(events: frozenset[str], event: str) -> bool:
+    return event == TEST_EVENT or matches(events, event)
+
+
+def routes(enabled: bool, environment: Environment, events: frozenset[str], event: str, to: Environment) -> bool:
+    """The routing rule, for stored webhooks and damaged ones alike: enabled, of the event's environment, subscribed."""
+    return enabled and environment == to and subscribes(events, event)

@@ -4,7 +4,7 @@ A request takes the template's route API Gateway would pick (local/http_api_rout
 route has no authorizer, it needs a valid bearer token, checked before its body is read. The body is
 bounded as API Gateway bounds it, the request becomes an HTTP API payload 2.0 event and the handler's
 result the HTTP response (local/payload_v2.py). `/portal/*` (static files) and
-`/_local/status` (the pollers' counters) are the local stack's own and need no token.
+`/_local/status` (the stack's status) are the local stack's own and need no token.
 """
 
 from __future__ import annotations

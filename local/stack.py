@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from local.api_gateway import LocalApiGateway
+from local.damaged_webhooks import damaged_webhooks
 from local.emulator import MotoServer, PortBusy, require_free_port
 from local.http_api_routes import http_api_routes
 from local.jwt_keys import AUDIENCES, ISSUER, TOKEN_LIFETIME, JwtAuthorizer, load_or_create_key
@@ -60,6 +61,7 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self._emulator = MotoServer(ports.aws, state / "moto.log")
         self._api: LocalApiGateway | None = None
+        self._webhooks_table: tuple[Any, str] | None = None  # (DynamoDB client, table), once deployed
         self._started = time.monotonic()
 
     def start(self) -> StackInfo:
@@ -91,6 +93,7 @@ class LocalStack:
         mappings = event_source_mappings(cfn)
         concurrency = {mapping.function: mapping.maximum_concurrency for mapping in mappings if mapping.kind == "queue"}
         self._functions = load_functions(cfn, deployed, LOCAL_FUNCTION_ENVIRONMENT, concurrency)
+        self._webhooks_table = (session.client("dynamodb"), deployed.tables["WebhooksTable"])
         self.pollers = [self._poller(mapping, deployed, session) for mapping in mappings]
         for poller in self.pollers:
             thread = threading.Thread(target=poller.run, name=poller.mapping.logical_id, daemon=True)
@@ -141,10 +144,12 @@ class LocalStack:
         return self._emulator.alive and all(thread.is_alive() for thread in self._threads)
 
     def status(self) -> dict[str, Any]:
+        """`healthy` is about the stack's own parts; damaged webhooks are data, listed for what the alarm says."""
         return {
             "uptime_seconds": round(time.monotonic() - self._started, 1),
             "healthy": self.healthy,
             "pollers": [poller.stats.snapshot() for poller in self.pollers],
+            "damaged_webhooks": damaged_webhooks(*self._webhooks_table) if self._webhooks_table else [],
         }
 
     def close(self) -> None:
@@ -166,7 +171,7 @@ def banner(info: StackInfo, mappings: list[EventSourceMapping], state: Path, sec
         f"  API           {info.api_url}   API Gateway HttpApi + JWT authorizer -> ManageFunction",
         f"  AWS emulator  {info.aws_endpoint}   moto: DynamoDB, DynamoDB Streams, SQS ({info.region})",
         f"  API docs      {info.api_url}/docs   Swagger UI; {info.api_url}/openapi.json (no token needed)",
-        f"  Status        {info.api_url}/_local/status   pollers' counters (no token needed)",
+        f"  Status        {info.api_url}/_local/status   pollers' counters, damaged webhooks (no token needed)",
         f"  State         {state / 'stack.json'}",
         "  Tables",
         *(f"    {name:<14} {physical}" for name, physical in info.tables.items()),

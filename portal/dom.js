@@ -88,17 +88,18 @@ export function statusBadge(status) {
 
 /**
  * A table body read page by page: `readPage(cursor)` is the API call of one page (answering {items,
- * next_cursor}), each item becomes `row(item)`, and "Load more" (in `more`) adds the next page under it;
+ * next_cursor}), each of its `entries(page)` (its items unless given) becomes `row(entry)`, and "Load more"
+ * (in `more`) adds the next page under it;
  * `empty` is the text of a first page without items, across `columns`. `reload()` reads the first page
  * again; a "Load more" that fails goes to `onProblem`.
  */
-export function pagedRows({ readPage, row, empty = null, columns = 1, onProblem }) {
+export function pagedRows({ readPage, row, entries = (page) => page.items, empty = null, columns = 1, onProblem }) {
   const body = h("tbody");
   const more = h("div", { class: "more" });
   const load = async (cursor) => {
     const { data: page } = await readPage(cursor);
     if (!cursor) replace(body);
-    body.append(...page.items.map(row));
+    body.append(...entries(page).map(row));
     if (!body.children.length && empty) body.append(h("tr", {}, h("td", { colspan: columns, class: "muted" }, empty)));
     const next = page.next_cursor;
     replace(more, next ? h("button", { type: "button", onclick: () => load(next).catch(onProblem) }, "Load more") : null);

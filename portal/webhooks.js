@@ -1,5 +1,5 @@
 // The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret, links to
-// edit (and delete), the delivery log and the change history.
+// edit (and delete), the delivery log and the change history; stored webhooks that do not read back apart.
 import { path } from "./api.js";
 import { clearBanner, h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
 
@@ -118,6 +118,40 @@ function row(screen, webhook, { reload, showSecret }) {
   );
 }
 
+/**
+ * A stored webhook that does not read back: its id, what is wrong and how to repair it (the API's words; it
+ * holds no values), and Delete. The other screens read the whole webhook, which a damaged one cannot give.
+ */
+function damagedRow(screen, damaged, reload) {
+  const remove = () =>
+    openDialog("confirm", {
+      title: ["Delete the damaged webhook ", damaged.webhook_id, "?"],
+      body: h("p", {}, "It stops receiving events at once and cannot be restored. Its delivery log is kept until it expires."),
+      confirm: "Delete webhook",
+      confirmClass: "danger",
+      onConfirm: async (close) => {
+        try {
+          const ifMatch = damaged.version === null ? undefined : `"${damaged.version}"`;
+          await screen.api("DELETE", path("webhooks", damaged.webhook_id), { ifMatch });
+          close();
+          screen.banner("info", `${damaged.webhook_id} is deleted.`);
+          await reload();
+        } catch (error) {
+          close();
+          screen.problem(error);
+        }
+      },
+    });
+  return h(
+    "tr",
+    { "data-webhook-id": damaged.webhook_id, class: "damaged" },
+    h("td", { colspan: 3 }, h("strong", { class: "name" }, damaged.webhook_id), h("div", { class: "muted", "data-testid": "damage" }, damaged.detail)),
+    h("td", {}, h("span", { class: "badge failed" }, "damaged")),
+    h("td", {}),
+    h("td", { class: "row-actions" }, h("button", { type: "button", onclick: remove }, "Delete…")),
+  );
+}
+
 export async function listScreen(screen) {
   const secretSlot = h("div");
   const showSecret = (webhook, secret) => {
@@ -126,7 +160,12 @@ export async function listScreen(screen) {
   };
   const webhooks = pagedRows({
     readPage: (cursor) => screen.api("GET", "/webhooks", { query: { limit: 50, cursor } }),
-    row: (webhook) => row(screen, webhook, { reload: () => webhooks.reload(), showSecret }),
+    // A page's webhooks, then the stored ones of its range that do not read back (`damaged`).
+    entries: (page) => [...page.items, ...page.damaged.map((damaged) => ({ damaged }))],
+    row: (entry) =>
+      entry.damaged
+        ? damagedRow(screen, entry.damaged, () => webhooks.reload())
+        : row(screen, entry, { reload: () => webhooks.reload(), showSecret }),
     empty: "No webhooks yet.",
     columns: 6,
     onProblem: (error) => screen.problem(error),

@@ -51,6 +51,7 @@ def _publish(report: EmissionReport) -> None:
     metrics.add_metric(name="DroppedByGovernance", unit=MetricUnit.Count, value=report.dropped_by_governance)
     metrics.add_metric(name="PayloadTooLarge", unit=MetricUnit.Count, value=report.payload_too_large)
     metrics.add_metric(name="TtlRemovals", unit=MetricUnit.Count, value=report.ttl_removals)
+    metrics.add_metric(name="DamagedWebhooks", unit=MetricUnit.Count, value=report.damaged_webhooks)
     for event, count in report.events.items():
         with single_metric(name="Events", unit=MetricUnit.Count, value=count) as metric:
             metric.add_dimension(name="event", value=event)

@@ -225,6 +225,30 @@ def test_an_admin_deletes_a_webhook_only_after_confirming(portal: Portal, receiv
     assert status == 404
 
 
+def test_the_list_shows_a_damaged_webhook_apart_and_deletes_it(
+    portal: Portal, receiver: Receiver, local_stack, account
+):
+    healthy = registered(local_stack, account, receiver.url("/ok"), name="Billing sync")
+    damaged = registered(local_stack, account, receiver.url("/ok"), name="Broken")
+    local_stack.info.client("dynamodb").update_item(  # what a 0.0004 s timeout was stored as
+        TableName=local_stack.info.tables["webhooks"],
+        Key={"account_id": {"S": account}, "webhook_id": {"S": damaged["webhook_id"]}},
+        UpdateExpression="SET read_timeout_ms = :zero",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+    portal.page.reload()
+
+    expect(portal.row(healthy["webhook_id"])).to_contain_text("Billing sync")
+    expect(portal.row(damaged["webhook_id"]).get_by_test_id("damage")).to_contain_text("read_timeout_seconds")
+    portal.row(damaged["webhook_id"]).get_by_role("button", name="Delete…").click()
+    portal.page.locator("dialog.confirm").get_by_role("button", name="Delete webhook").click()
+
+    expect(portal.banner()).to_contain_text(f"{damaged['webhook_id']} is deleted.")
+    expect(portal.row(damaged["webhook_id"])).to_have_count(0)
+    assert webhook_state(local_stack, account, damaged["webhook_id"])["status"] == 404
+    expect(portal.row(healthy["webhook_id"])).to_contain_text("Billing sync")
+
+
 def test_a_delete_based_on_a_stale_view_is_refused(portal: Portal, receiver: Receiver, local_stack, account):
     webhook = registered(local_stack, account, receiver.url("/ok"))
     portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")

@@ -14,7 +14,7 @@ import pytest
 from local.sam_template import ROOT, translated_template
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import a_delivery_message, a_license, a_webhook
+from tests.support.builders import a_delivery_message, a_license, a_stored_webhook, a_webhook
 from tests.support.events import sqs_event
 from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
@@ -88,6 +88,7 @@ def emitted_metrics(
     ok = a_webhook(webhook_id="ok", url=receiver.url("/ok"), environment=Environment.DEVELOPMENT)
     failing = a_webhook(webhook_id="failing", url=receiver.url("/client-error"), environment=Environment.DEVELOPMENT)
     platform.register(a_webhook(), ok, failing)
+    platform.store(a_stored_webhook(a_webhook(webhook_id="damaged"), read_timeout_ms=0))
     platform.put("LicensesTable", a_license())
     handler_for("EmitFunction")(platform.stream_event("LicensesTable"))
 
@@ -97,7 +98,8 @@ def emitted_metrics(
 
     deliver = handler_for("DeliverFunction", **LOOPBACK)
     not_due = {"not_before": datetime.now(UTC) + timedelta(hours=1)}
-    deliver(sqs_event(message("ok"), message("failing"), message("unknown"), message("later", **not_due), "{}"))
+    batch = [message("ok"), message("failing"), message("unknown"), message("later", **not_due), message("damaged")]
+    deliver(sqs_event(*batch, "{}"))
     deliver(sqs_event(message("ok")))  # the same attempt again: a duplicate
     dynamodb = client("dynamodb")
     DynamoFaults(dynamodb).throttle("PutItem", times=1)
@@ -165,6 +167,21 @@ def test_the_failure_rate_alarm_divides_the_deliver_functions_own_counters(emitt
     # And the rate it alarms on is failed over attempts, compared with the percentage parameter
     assert "100 * FILL(failed, 0) / attempts" in returned["Expression"]["Fn::Sub"]
     assert alarm["Threshold"] == {"Ref": "DeliveryFailureRateAlarmPercent"}
+
+
+def test_a_stored_webhook_that_does_not_read_back_raises_an_alarm_on_what_emit_and_deliver_count(
+    emitted_metrics: set[Metric],
+) -> None:
+    # Given the damaged-webhook alarm
+    alarm = _resources("AWS::CloudWatch::Alarm")["DamagedWebhookAlarm"]
+    watched = (
+        _parameter_default(alarm["Namespace"]["Ref"]),
+        alarm["MetricName"],
+        tuple(sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"])),
+    )
+    # Then it watches the metric emit and deliver publish when they meet one, and fires on the first
+    assert watched in emitted_metrics
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
 
 
 def test_the_dashboard_charts_what_the_functions_emit_and_every_delivery_outcome(

@@ -7,20 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import NOW, a_delivery_record, a_webhook
+from tests.support.builders import NOW, a_delivery_record, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks
 from webhooks.adapters.dynamo_codec import to_item
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, read_webhook
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR, DynamoWebhookSystemWrites
 from webhooks.delivery.attempt import Claim
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
+from webhooks.domain.damage import DamagedWebhook
+from webhooks.domain.errors import WebhookDamaged
 from webhooks.domain.webhook import Webhook
 
 FLAVOURS = ["in-memory fake", "adapter on moto"]
@@ -40,6 +43,7 @@ class WebhooksUnderTest:
     reads: InMemoryWebhooks | DynamoWebhookStore
     writes: InMemoryWebhooks | DynamoWebhookSystemWrites
     store: Callable[[Webhook], object]  # as an admin's change leaves the webhook stored
+    store_item: Callable[[dict[str, Any]], object]  # a stored item as is (a_stored_webhook: maybe a damaged one)
 
 
 @pytest.fixture(params=FLAVOURS)
@@ -60,18 +64,18 @@ def delivery_log(request: pytest.FixtureRequest) -> LogUnderTest:
 def webhooks(request: pytest.FixtureRequest) -> WebhooksUnderTest:
     if request.param == "in-memory fake":
         fake = InMemoryWebhooks()
-        return WebhooksUnderTest(fake, fake, fake.add)
+        return WebhooksUnderTest(fake, fake, fake.add, lambda item: fake.add(read_webhook(item)))
     aws: MotoAws = request.getfixturevalue("aws")
     client, tables = aws.session.client("dynamodb"), aws.deployed.tables
 
-    def store(webhook: Webhook) -> None:
-        item = to_item(WebhookItem.from_entity(webhook).to_document())
+    def store_item(item: dict[str, Any]) -> None:
         client.put_item(TableName=tables["WebhooksTable"], Item=item)
 
     return WebhooksUnderTest(
         DynamoWebhookStore(client, tables["WebhooksTable"]),
         DynamoWebhookSystemWrites(client, tables["WebhooksTable"], tables["AuditTable"]),
-        store,
+        lambda webhook: store_item(to_item(WebhookItem.from_entity(webhook).to_document())),
+        store_item,
     )
 
 
@@ -232,6 +236,23 @@ def test_a_webhook_is_read_in_its_own_account_only(webhooks: WebhooksUnderTest) 
     # Then only what the account holds comes back, whole
     assert (one, across) == (ours, None)
     assert batch == {("acme", ours.webhook_id): ours}
+
+
+def test_a_webhook_that_does_not_read_back_is_read_as_damaged_and_refused_whole(webhooks: WebhooksUnderTest) -> None:
+    # Given a healthy webhook and one stored with a 0 ms read timeout
+    healthy = a_webhook()
+    webhooks.store(healthy)
+    webhooks.store_item(a_stored_webhook(a_webhook(webhook_id="damaged"), read_timeout_ms=0))
+    # When it is read, read whole, and read in a batch with its neighbour
+    read = webhooks.reads.read("acme", "damaged")
+    batch = webhooks.reads.get_many([("acme", healthy.webhook_id), ("acme", "damaged")])
+    with pytest.raises(WebhookDamaged) as refused:
+        webhooks.reads.get("acme", "damaged")
+    # Then it reads as damaged, naming the field, its neighbour whole; and a whole read is refused
+    assert isinstance(read, DamagedWebhook)
+    assert (read.webhook_id, read.fields, read.version) == ("damaged", ("read_timeout_seconds",), 1)
+    assert batch == {("acme", healthy.webhook_id): healthy, ("acme", "damaged"): read}
+    assert refused.value.extensions == {"damaged_fields": ["read_timeout_seconds"], "current_version": 1}
 
 
 # The conditional disable on 410 Gone

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import NOW, SECRET, a_webhook
+from tests.support.builders import NOW, SECRET, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_item import item_to_record
@@ -18,10 +20,12 @@ from webhooks.adapters.dynamo_batches import ROUNDS
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
-from webhooks.adapters.webhook_store import CorruptWebhookItem, DynamoWebhookStore, WebhookItem, WebhooksNotRead
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, WebhooksNotRead
 from webhooks.delivery.message import Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.domain.webhook import RetryPolicy
+from webhooks.domain.damage import DamagedWebhook
+from webhooks.domain.errors import WebhookDamaged
+from webhooks.domain.webhook import RetryPolicy, Webhook
 
 
 def _put(aws: MotoAws, item: WebhookItem) -> None:
@@ -88,7 +92,7 @@ def test_a_batch_of_webhooks_is_read_in_one_call_and_only_the_callers_keys_come_
     found = store.get_many([("acme", "wh-0"), ("acme", "wh-2"), ("acme", "missing"), ("acme", "wh-0")])
     # Then exactly the existing acme webhooks come back, from one BatchGetItem
     assert sorted(found) == [("acme", "wh-0"), ("acme", "wh-2")]
-    assert found[("acme", "wh-0")].name == a_webhook().name
+    assert found[("acme", "wh-0")] == a_webhook(webhook_id="wh-0")
     assert [call.action for call in aws.recorder.calls if call.resource == "WebhooksTable"].count(
         "dynamodb:BatchGetItem"
     ) == 1
@@ -109,22 +113,59 @@ def test_unprocessed_keys_are_read_again_and_still_unread_ones_raise(aws: MotoAw
         store.get_many(keys)
 
 
-@pytest.mark.parametrize("read", ["deliver's batch read", "manage's listing"])
-def test_a_stored_webhook_that_does_not_read_back_fails_without_quoting_its_secret(aws: MotoAws, read: str) -> None:
-    # Given a stored webhook whose secret lost its created_at (pydantic's error text quotes its input)
-    document = WebhookItem.from_entity(a_webhook()).to_document()
-    del document["secrets"][0]["created_at"]
+DAMAGED_ID = "ffffffff-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize("read", ["deliver's batch read", "emit's account read", "manage's listing", "manage's read"])
+def test_a_stored_webhook_that_does_not_read_back_is_read_as_damaged_apart_from_its_neighbours(
+    aws: MotoAws, read: str
+) -> None:
+    # Given a healthy webhook and, next to it, one whose secret lost its created_at (pydantic's text quotes input)
+    healthy = a_webhook()
     client, table = aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"]
+    client.put_item(TableName=table, Item=to_item(WebhookItem.from_entity(healthy).to_document()))
+    document = WebhookItem.from_entity(a_webhook(webhook_id=DAMAGED_ID)).to_document()
+    del document["secrets"][0]["created_at"]
     client.put_item(TableName=table, Item=to_item(document))
-    audit = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"])
-    reads: dict[str, Callable[[], object]] = {
-        "deliver's batch read": lambda: DynamoWebhookStore(client, table).get_many([("acme", a_webhook().webhook_id)]),
-        "manage's listing": lambda: list(DynamoWebhookRepository(client, table, audit).iterate("acme", None)),
+    store = DynamoWebhookStore(client, table)
+    repository = DynamoWebhookRepository(client, table, DynamoAuditTrail(client, aws.deployed.tables["AuditTable"]))
+    reads: dict[str, Callable[[], Sequence[Webhook | DamagedWebhook | None]]] = {
+        "deliver's batch read": lambda: list(
+            store.get_many([("acme", healthy.webhook_id), ("acme", DAMAGED_ID)]).values()
+        ),
+        "emit's account read": lambda: store.list_for_account("acme"),
+        "manage's listing": lambda: list(repository.iterate("acme", None)),
+        "manage's read": lambda: [repository.get("acme", healthy.webhook_id), repository.get("acme", DAMAGED_ID)],
     }
-    # When deliver or manage reads it (deliver logs its error with every message of the batch)
-    with pytest.raises(CorruptWebhookItem) as raised:
-        reads[read]()
-    # Then the error says where the item is wrong, and no part of the secret is in it
-    assert "secrets.0.created_at" in str(raised.value)
-    logged = f"{raised.value!r} {''.join(traceback.format_exception(raised.value))}"
-    assert SECRET.removeprefix("whsec_")[:8] not in logged
+    # When deliver, emit or manage reads them
+    webhooks = reads[read]()
+    # Then the healthy one reads back whole, and the other as damaged, saying where it is wrong
+    assert [webhook for webhook in webhooks if isinstance(webhook, Webhook)] == [healthy]
+    (damaged,) = [webhook for webhook in webhooks if isinstance(webhook, DamagedWebhook)]
+    assert (damaged.webhook_id, damaged.fields, damaged.version) == (DAMAGED_ID, ("secrets.0.created_at",), 1)
+    # And no part of the secret is in what it shows or logs
+    shown = f"{damaged!r} {damaged.detail} {damaged.error()!r} {''.join(traceback.format_exception(damaged.error()))}"
+    assert SECRET.removeprefix("whsec_")[:8] not in shown
+
+
+@pytest.mark.parametrize(
+    ("stored", "fields"),
+    [
+        ({"read_timeout_ms": 0}, ("read_timeout_seconds",)),  # what a 0.0004 s timeout was stored as
+        ({"connect_timeout_ms": Decimal("0.4")}, ("connect_timeout_seconds",)),
+        ({"enabled": None}, ("enabled",)),  # missing: named, not filled in with the default
+        ({"environment": "qa", "version": 0}, ("environment", "version")),
+    ],
+)
+def test_a_use_case_that_needs_the_whole_webhook_gets_webhook_damaged(
+    aws: MotoAws, stored: dict[str, Any], fields: tuple[str, ...]
+) -> None:
+    # Given a webhook stored with values that do not read back
+    client, table = aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"]
+    client.put_item(TableName=table, Item=a_stored_webhook(**stored))
+    # When a use case reads it whole (a redelivery, a test event, a secret reveal)
+    with pytest.raises(WebhookDamaged) as raised:
+        DynamoWebhookStore(client, table).get("acme", a_webhook().webhook_id)
+    # Then the error names the fields, and the version to repair it at when that reads back
+    assert raised.value.extensions["damaged_fields"] == list(fields)
+    assert raised.value.extensions.get("current_version") == (None if "version" in fields else 1)

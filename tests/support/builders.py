@@ -7,9 +7,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.webhook_store import WebhookItem, read_webhook
 from webhooks.catalogue import Environment
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.derivation import StreamChange
 from webhooks.domain.webhook import SigningSecret, Webhook
 
@@ -32,6 +35,19 @@ def a_webhook(**overrides: Any) -> Webhook:
         "updated_by": "admin@acme",
     }
     return Webhook(**(fields | overrides))
+
+
+def a_stored_webhook(webhook: Webhook | None = None, **stored: Any) -> dict[str, Any]:
+    """The DynamoDB item of `webhook` (a_webhook() by default) with attributes set as stored, by their stored
+    names: one that does not read back (`read_timeout_ms=0`) makes a damaged item; None leaves one out."""
+    return to_item(WebhookItem.from_entity(webhook or a_webhook()).to_document() | stored)
+
+
+def a_damaged_webhook(webhook: Webhook | None = None, **stored: Any) -> DamagedWebhook:
+    """The damaged webhook the store reads from a_stored_webhook(webhook, **stored)."""
+    damaged = read_webhook(a_stored_webhook(webhook, **stored))
+    assert isinstance(damaged, DamagedWebhook), "these stored values read back"
+    return damaged
 
 
 def a_delivery_message(**overrides: Any) -> DeliveryMessage:

@@ -18,28 +18,36 @@ from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import Webhook
 
 
 @dataclass
 class InMemoryWebhooks:
     """The webhook store's reads and the platform's own writes (DynamoWebhookStore, DynamoWebhookSystemWrites);
-    tests/integration/test_fake_contracts.py runs the same scenarios against this and them."""
+    tests/integration/test_fake_contracts.py runs the same scenarios against this and them. A damaged webhook
+    (added as one) reads as the store reads it: as such from `read` and `get_many`, WebhookDamaged from `get`."""
 
-    webhooks: dict[tuple[str, str], Webhook] = field(default_factory=dict)
+    webhooks: dict[tuple[str, str], Webhook | DamagedWebhook] = field(default_factory=dict)
     disabled: list[str] = field(default_factory=list)
     test_slots: dict[tuple[str, str], datetime] = field(default_factory=dict)
     batch_reads: list[set[tuple[str, str]]] = field(default_factory=list)
     read_error: Exception | None = None  # the next batch read fails with it (once)
 
-    def add(self, webhook: Webhook) -> Webhook:
+    def add[Stored: Webhook | DamagedWebhook](self, webhook: Stored) -> Stored:
         self.webhooks[(webhook.account_id, webhook.webhook_id)] = webhook
         return webhook
 
-    def get(self, account_id: str, webhook_id: str) -> Webhook | None:
+    def read(self, account_id: str, webhook_id: str) -> Webhook | DamagedWebhook | None:
         return self.webhooks.get((account_id, webhook_id))
 
-    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook]:
+    def get(self, account_id: str, webhook_id: str) -> Webhook | None:
+        webhook = self.read(account_id, webhook_id)
+        if isinstance(webhook, DamagedWebhook):
+            raise webhook.error()
+        return webhook
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook | DamagedWebhook]:
         if self.read_error is not None:
             error, self.read_error = self.read_error, None
             raise error
@@ -180,11 +188,11 @@ class RecordingQueue:
 
 @dataclass
 class FakeWebhookSource:
-    webhooks: list[Webhook] = field(default_factory=list)
+    webhooks: list[Webhook | DamagedWebhook] = field(default_factory=list)
     failing_accounts: set[str] = field(default_factory=set)
     queries: Counter[str] = field(default_factory=Counter)
 
-    def list_for_account(self, account_id: str) -> list[Webhook]:
+    def list_for_account(self, account_id: str) -> list[Webhook | DamagedWebhook]:
         self.queries[account_id] += 1
         if account_id in self.failing_accounts:
             raise ConnectionError(f"query for {account_id} failed")

@@ -52,8 +52,11 @@ class Platform:
         self.dynamodb.delete_item(TableName=self.deployed.tables[logical_table], Key={"id": {"S": key}})
 
     def register(self, *webhooks: Webhook) -> None:
-        for webhook in webhooks:
-            item = to_item(WebhookItem.from_entity(webhook).to_document())
+        self.store(*(to_item(WebhookItem.from_entity(webhook).to_document()) for webhook in webhooks))
+
+    def store(self, *items: dict[str, Any]) -> None:
+        """Webhook items as stored (see builders.a_stored_webhook, which can make a damaged one)."""
+        for item in items:
             self.dynamodb.put_item(TableName=self.deployed.tables["WebhooksTable"], Item=item)
 
     def stream_event(self, *logical_tables: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from tests.support.builders import NOW, SECRET, a_delivery_message, a_webhook
+from tests.support.builders import NOW, SECRET, a_damaged_webhook, a_delivery_message, a_webhook
 from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, ThrottledError
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome, ResultNotLogged
@@ -335,3 +335,30 @@ def test_the_posts_of_a_batch_go_through_the_concurrent_map_it_is_given() -> Non
     )
     deliverer.deliver_batch(_messages(4))
     assert (mapped, len(world.sender.requests)) == ([4], 4)
+
+
+def test_a_webhook_that_does_not_read_back_fails_its_own_deliveries_alone_and_sends_nothing_to_it() -> None:
+    # Given a batch for a healthy webhook and for one stored with a 0 ms read timeout (it does not read back)
+    world = World()
+    world.webhooks.add(a_webhook())
+    damaged = world.webhooks.add(a_damaged_webhook(a_webhook(webhook_id="damaged"), read_timeout_ms=0))
+    batch = [a_delivery_message(), a_delivery_message(delivery_id="msg_damaged", webhook_id=damaged.webhook_id)]
+    # When the batch is delivered
+    healthy, broken = world.deliverer.deliver_batch(batch)
+    # Then the healthy webhook's message is posted, and neither message fails the batch
+    assert isinstance(healthy, DeliveryOutcome)
+    assert isinstance(broken, DeliveryOutcome)
+    assert (healthy.outcome, broken.outcome) == ("succeeded", "failed")
+    assert [request.headers["webhook-id"] for request in world.sender.requests] == [a_delivery_message().delivery_id]
+    # And the damaged one's attempt is logged as failed, saying why and how to repair it, with no retry
+    (record,) = world.log.attempts("msg_damaged")
+    assert (record.status, record.error_kind, record.next_attempt_at) == (
+        DeliveryStatus.FAILED,
+        ErrorKind.WEBHOOK_DAMAGED,
+        None,
+    )
+    assert record.error_detail == damaged.detail
+    assert "read_timeout_seconds" in (record.error_detail or "")
+    # And SQS handing it over again is a duplicate, not a second record
+    (again,) = world.deliverer.deliver_batch(batch[1:])
+    assert getattr(again, "outcome", again) == "duplicate"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.builders import NOW, a_license, a_stream_change, a_webhook
+from tests.support.builders import NOW, a_damaged_webhook, a_license, a_stream_change, a_webhook
 from tests.support.fakes import FakeDeliveryLog, FakeQueue, FakeWebhookSource
 from webhooks.catalogue import Entity, Environment
 from webhooks.delivery.message import Trigger
@@ -187,3 +187,24 @@ def test_ttl_removals_are_counted() -> None:
     change = a_stream_change("REMOVE", old=a_license(), removed_by_ttl=True)
     report = _emitter(FakeWebhookSource([a_webhook()])).emit([change])
     assert (report.ttl_removals, report.messages_enqueued) == (1, 1)
+
+
+def test_a_webhook_that_does_not_read_back_takes_only_itself_out_of_the_fan_out() -> None:
+    # Given an account with a healthy webhook, one stored with a 0 ms timeout and one whose environment is unknown
+    source = FakeWebhookSource(
+        [
+            a_webhook(webhook_id="healthy"),
+            a_damaged_webhook(a_webhook(webhook_id="timeout"), read_timeout_ms=0),
+            a_damaged_webhook(a_webhook(webhook_id="unroutable"), environment="qa"),
+        ]
+    )
+    queue = FakeQueue()
+    # When a license is created in that account
+    report = _emitter(source, queue).emit([_created(1)])
+    # Then the batch succeeds and the healthy webhook gets its event
+    assert report.first_failed is None
+    assert "healthy" in [message.webhook_id for message in queue.enqueued]
+    # And the damaged webhook whose routing reads back gets it too (deliver logs it as failed, to recover later),
+    # while the one whose routing does not is left out; both are counted
+    assert sorted(message.webhook_id for message in queue.enqueued) == ["healthy", "timeout"]
+    assert report.damaged_webhooks == 2

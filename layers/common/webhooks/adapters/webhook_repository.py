@@ -18,13 +18,25 @@ from webhooks.adapters.webhook_store import (
     QUOTA_ITEM_ID,
     DynamoWebhookStore,
     WebhookItem,
-    webhook_from_item,
+    read_webhook,
 )
 from webhooks.domain.audit import AuditRecord
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.errors import Conflict, PreconditionFailed, QuotaExceeded
 from webhooks.domain.webhook import Webhook
 
 _PAGE_SIZE = 100
+
+
+def _still_at(version: int | None) -> dict[str, Any]:
+    """The condition that the item is still at `version`; for a damaged item whose version does not read
+    back, that it still exists (so the quota counter in the same transaction stays true)."""
+    if version is None:
+        return {"ConditionExpression": "attribute_exists(webhook_id)"}
+    return {
+        "ConditionExpression": "version = :expected",
+        "ExpressionAttributeValues": {":expected": {"N": str(version)}},
+    }
 
 
 class DynamoWebhookRepository:
@@ -34,12 +46,12 @@ class DynamoWebhookRepository:
         self._store = DynamoWebhookStore(client, webhooks_table)
         self._audit_trail = audit_trail
 
-    def get(self, account_id: str, webhook_id: str) -> Webhook | None:
+    def get(self, account_id: str, webhook_id: str) -> Webhook | DamagedWebhook | None:
         if webhook_id < FIRST_WEBHOOK_ID:
             return None  # the quota counter and other bookkeeping items are not webhooks
-        return self._store.get(account_id, webhook_id)
+        return self._store.read(account_id, webhook_id)
 
-    def iterate(self, account_id: str, after: str | None) -> Iterator[Webhook]:
+    def iterate(self, account_id: str, after: str | None) -> Iterator[Webhook | DamagedWebhook]:
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "account_id = :account AND webhook_id >= :first",
@@ -51,7 +63,7 @@ class DynamoWebhookRepository:
         while True:
             response = self._client.query(**request)
             for item in response["Items"]:
-                yield webhook_from_item(item)
+                yield read_webhook(item)
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -86,19 +98,17 @@ class DynamoWebhookRepository:
             "Put": {
                 "TableName": self._table,
                 "Item": to_item(WebhookItem.from_entity(webhook).to_document()),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+                **_still_at(expected_version),
             }
         }
         self._guarded([put, self._audit_trail.put_request(audit)], expected_version)
 
-    def delete(self, webhook: Webhook, audit: AuditRecord) -> None:
+    def delete(self, webhook: Webhook | DamagedWebhook, audit: AuditRecord) -> None:
         delete = {
             "Delete": {
                 "TableName": self._table,
                 "Key": webhook_key(webhook.account_id, webhook.webhook_id),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(webhook.version)}},
+                **_still_at(webhook.version),
             }
         }
         count = {
@@ -116,17 +126,17 @@ class DynamoWebhookRepository:
             "ConditionCheck": {
                 "TableName": self._table,
                 "Key": webhook_key(webhook.account_id, webhook.webhook_id),
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(webhook.version)}},
+                **_still_at(webhook.version),
             }
         }
         self._guarded([check, self._audit_trail.put_request(audit)], webhook.version)
 
-    def _guarded(self, items: list[dict[str, Any]], expected_version: int) -> None:
-        """Run a transaction whose first item is conditional on the webhook's version."""
+    def _guarded(self, items: list[dict[str, Any]], expected_version: int | None) -> None:
+        """Run a transaction whose first item is conditional on the webhook's version (see _still_at)."""
         failed = self._transact(items)
         if failed == 0:
-            raise PreconditionFailed(f"the webhook is no longer at version {expected_version}")
+            was = f"at version {expected_version}" if expected_version is not None else "there"
+            raise PreconditionFailed(f"the webhook is no longer {was}")
         if failed is not None:
             raise Conflict("the change could not be recorded; retry")
 

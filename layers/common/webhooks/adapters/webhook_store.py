@@ -12,13 +12,13 @@ from datetime import datetime
 from itertools import batched
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, wait_before_round
 from webhooks.adapters.dynamo_codec import from_item
 from webhooks.adapters.keys import webhook_key
-from webhooks.catalogue import Environment
-from webhooks.domain.webhook import RetryPolicy, SigningSecret, Webhook
+from webhooks.domain.damage import DamagedWebhook
+from webhooks.domain.webhook import Webhook
 
 # Items that are not webhooks (the per-account quota counter) have ids starting with "#". That sorts
 # below every webhook id (uuid4 text), so a key condition `webhook_id >= "$"` skips them exactly.
@@ -30,10 +30,6 @@ class WebhooksNotRead(RuntimeError):
     """DynamoDB left some keys of a batch read unprocessed (throttled) after the retries."""
 
 
-class CorruptWebhookItem(RuntimeError):
-    """A stored webhook that does not read back; says where, never what (the item holds secrets)."""
-
-
 class StoredSecret(BaseModel):
     value: str
     created_at: datetime
@@ -41,9 +37,7 @@ class StoredSecret(BaseModel):
 
 
 class WebhookItem(BaseModel):
-    """The item as stored; mapped explicitly to and from the domain entity."""
-
-    model_config = ConfigDict(extra="ignore")
+    """The item as stored, mapped explicitly from the domain entity (`read_webhook` maps it back)."""
 
     account_id: str
     webhook_id: str
@@ -88,30 +82,6 @@ class WebhookItem(BaseModel):
             updated_by=webhook.updated_by,
         )
 
-    def to_entity(self) -> Webhook:
-        return Webhook(
-            webhook_id=self.webhook_id,
-            account_id=self.account_id,
-            name=self.name,
-            url=self.url,
-            environment=Environment(self.environment),
-            events=frozenset(self.events),
-            description=self.description,
-            enabled=self.enabled,
-            secrets=tuple(
-                SigningSecret(value=SecretStr(s.value), created_at=s.created_at, expires_at=s.expires_at)
-                for s in self.secrets
-            ),
-            retry_policy=RetryPolicy(**self.retry_policy) if self.retry_policy else None,
-            connect_timeout_seconds=self.connect_timeout_ms / 1000,
-            read_timeout_seconds=self.read_timeout_ms / 1000,
-            version=self.version,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            created_by=self.created_by,
-            updated_by=self.updated_by,
-        )
-
     def to_document(self) -> dict[str, Any]:
         """The item as a plain document for dynamo_codec.to_item (datetimes as ISO text)."""
         return self.model_dump(mode="json")
@@ -125,19 +95,26 @@ class DynamoWebhookStore:
         self._table = table_name
         self._sleep = sleep
 
-    def get(self, account_id: str, webhook_id: str) -> Webhook | None:
+    def read(self, account_id: str, webhook_id: str) -> Webhook | DamagedWebhook | None:
         response = self._client.get_item(
             TableName=self._table,
             Key=webhook_key(account_id, webhook_id),
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return webhook_from_item(item) if item else None
+        return read_webhook(item) if item else None
 
-    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook]:
+    def get(self, account_id: str, webhook_id: str) -> Webhook | None:
+        """The webhook, for a use case that needs all of it: WebhookDamaged when it does not read back."""
+        webhook = self.read(account_id, webhook_id)
+        if isinstance(webhook, DamagedWebhook):
+            raise webhook.error()
+        return webhook
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook | DamagedWebhook]:
         """The webhooks found among (account_id, webhook_id) keys, consistently read with BatchGetItem;
         unprocessed keys are retried with backoff, and raise WebhooksNotRead if some stay unread."""
-        found: dict[tuple[str, str], Webhook] = {}
+        found: dict[tuple[str, str], Webhook | DamagedWebhook] = {}
         for chunk in batched(sorted(set(keys)), BATCH_GET_KEYS):
             request: dict[str, Any] = {
                 self._table: {
@@ -150,7 +127,7 @@ class DynamoWebhookStore:
                     wait_before_round(round_number, self._sleep)
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response["Responses"].get(self._table, []):
-                    webhook = webhook_from_item(item)
+                    webhook = read_webhook(item)
                     found[(webhook.account_id, webhook.webhook_id)] = webhook
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
@@ -159,9 +136,9 @@ class DynamoWebhookStore:
                 raise WebhooksNotRead(f"{len(request[self._table]['Keys'])} webhooks unread after {ROUNDS} rounds")
         return found
 
-    def list_for_account(self, account_id: str) -> list[Webhook]:
+    def list_for_account(self, account_id: str) -> list[Webhook | DamagedWebhook]:
         """Every webhook of one account: one Query (paged through), never a Scan."""
-        webhooks: list[Webhook] = []
+        webhooks: list[Webhook | DamagedWebhook] = []
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "account_id = :account AND webhook_id >= :first",
@@ -169,17 +146,38 @@ class DynamoWebhookStore:
         }
         while True:
             response = self._client.query(**request)
-            webhooks.extend(webhook_from_item(item) for item in response["Items"])
+            webhooks.extend(read_webhook(item) for item in response["Items"])
             if "LastEvaluatedKey" not in response:
                 return webhooks
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def webhook_from_item(item: dict[str, Any]) -> Webhook:
-    """The webhook a stored item holds; CorruptWebhookItem (never pydantic's text) when it does not read back."""
+def read_webhook(item: dict[str, Any]) -> Webhook | DamagedWebhook:
+    """The webhook a stored item holds, or the item as a DamagedWebhook when it does not read back."""
+    fields = _entity_fields(from_item(item))
     try:
-        return WebhookItem.model_validate(from_item(item)).to_entity()
+        return Webhook.model_validate(fields)
     except ValidationError as error:  # its text quotes the input, secrets included: keep only the places
-        places = ", ".join(".".join(map(str, problem["loc"])) for problem in error.errors())
-        key = f"{item.get('account_id', {}).get('S')}/{item.get('webhook_id', {}).get('S')}"
-        raise CorruptWebhookItem(f"webhook {key} does not read back: {places}") from None
+        found = {".".join(map(str, problem["loc"])) for problem in error.errors()}
+        places = sorted(place for place in found if not any(other.startswith(f"{place}.") for other in found))
+        damaged = {place.split(".", 1)[0] for place in places}
+        return DamagedWebhook(
+            account_id=item["account_id"]["S"],
+            webhook_id=item["webhook_id"]["S"],
+            fields=tuple(places),
+            readable={name: value for name, value in fields.items() if name not in damaged},
+        )
+
+
+def _entity_fields(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored document by the entity's field names (WebhookItem.from_entity the other way). A missing
+    attribute reads as None, so the entity names it as wrong rather than filling in a default."""
+    fields = {name: document.get(name) for name in Webhook.model_fields}
+    fields["connect_timeout_seconds"] = _seconds(document.get("connect_timeout_ms"))
+    fields["read_timeout_seconds"] = _seconds(document.get("read_timeout_ms"))
+    return fields
+
+
+def _seconds(milliseconds: Any) -> float | None:
+    whole = isinstance(milliseconds, int) and not isinstance(milliseconds, bool)
+    return milliseconds / 1000 if whole else None

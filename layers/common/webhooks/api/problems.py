@@ -23,13 +23,14 @@ PROBLEM_JSON = "application/problem+json"
 _JSON = "application/json"
 _UNSUPPORTED = "application/x-unsupported"
 
-# Most specific first: QuotaExceeded and RotationLimitReached are Conflicts with their own types.
+# Most specific first: QuotaExceeded, RotationLimitReached and WebhookDamaged are Conflicts with their own types.
 _PROBLEMS: tuple[tuple[type[errors.DomainError], HTTPStatus, str], ...] = (
     (errors.Unauthenticated, HTTPStatus.UNAUTHORIZED, "unauthenticated"),
     (errors.Forbidden, HTTPStatus.FORBIDDEN, "forbidden"),
     (errors.NotFound, HTTPStatus.NOT_FOUND, "not-found"),
     (errors.QuotaExceeded, HTTPStatus.CONFLICT, "quota-exceeded"),
     (errors.RotationLimitReached, HTTPStatus.CONFLICT, "rotation-limit-reached"),
+    (errors.WebhookDamaged, HTTPStatus.CONFLICT, "webhook-damaged"),
     (errors.Conflict, HTTPStatus.CONFLICT, "conflict"),
     (errors.PreconditionFailed, HTTPStatus.PRECONDITION_FAILED, "precondition-failed"),
     (errors.InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid-input"),

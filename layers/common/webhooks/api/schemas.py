@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
 from webhooks.catalogue import CATALOGUE, Environment
 from webhooks.domain.audit import AuditRecord
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import (
     Description,
     EventPatterns,
-    TimeoutSeconds,
     WebhookDraft,
     WebhookName,
     WebhookPatch,
@@ -25,6 +25,7 @@ from webhooks.domain.webhook import (
     DEFAULT_READ_TIMEOUT_SECONDS,
     RetryPolicy,
     SigningSecret,
+    TimeoutSeconds,
     Webhook,
 )
 
@@ -141,9 +142,32 @@ class CreatedWebhook(WebhookView):
     secret: str = Field(description="The signing secret. Shown this once; store it now.")
 
 
+class DamagedWebhookView(_Output):
+    """A stored webhook that does not read back: which fields, never their values. GET answers 409 for it;
+    a PATCH that sets valid values for every damaged field repairs it, and DELETE removes it."""
+
+    webhook_id: str
+    damaged_fields: list[str] = Field(description="Where it does not read back, e.g. `read_timeout_seconds`.")
+    version: int | None = Field(description="For If-Match; null when the version itself does not read back.")
+    detail: str = Field(description="What is wrong and how to repair it.")
+
+    @classmethod
+    def of(cls, damaged: DamagedWebhook) -> DamagedWebhookView:
+        return cls(
+            webhook_id=damaged.webhook_id,
+            damaged_fields=list(damaged.fields),
+            version=damaged.version,
+            detail=damaged.detail,
+        )
+
+
 class WebhookPage(_Output):
     items: list[WebhookView]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; absent on the last.")
+    damaged: list[DamagedWebhookView] = Field(
+        description="Stored webhooks of this page's range that do not read back, whatever the filters; "
+        "not in `items` and not counted by `limit`."
+    )
 
 
 class RotatedSecret(_Output):

@@ -18,6 +18,7 @@ from webhooks.api.schemas import (
     AuditEntry,
     AuditPage,
     CreatedWebhook,
+    DamagedWebhookView,
     Problem,
     RevealedSecret,
     RevealedSecrets,
@@ -33,6 +34,7 @@ from webhooks.domain.errors import InvalidInput, PreconditionFailed
 from webhooks.domain.management import WebhookFilter, WebhookManagement
 from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS, Webhook
+from webhooks.observability import MetricUnit, metrics
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -125,14 +127,20 @@ def list_webhooks(
         message = "not an event of the catalogue"
         raise InvalidInput(f"event: {message}", errors=[{"field": "event", "in": "query", "message": message}])
     page = service.list_page(caller, WebhookFilter(environment, enabled, event), limit, cursor)
-    return WebhookPage(items=[WebhookView.of(webhook) for webhook in page.items], next_cursor=page.next_cursor)
+    if page.damaged:
+        metrics.add_metric(name="DamagedWebhooks", unit=MetricUnit.Count, value=len(page.damaged))
+    return WebhookPage(
+        items=[WebhookView.of(webhook) for webhook in page.items],
+        next_cursor=page.next_cursor,
+        damaged=[DamagedWebhookView.of(damaged) for damaged in page.damaged],
+    )
 
 
 @router.get(
     "/webhooks/<webhook_id>",
     tags=["webhooks"],
-    responses=responses(HTTPStatus.OK, WebhookView, 404),
-    summary="Read one webhook (no secret)",
+    responses=responses(HTTPStatus.OK, WebhookView, 404, 409),
+    summary="Read one webhook (no secret); 409 webhook-damaged when it does not read back",
 )
 def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Response[WebhookView]:
     return _view(service.get(caller, webhook_id))
@@ -142,7 +150,7 @@ def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Respons
     "/webhooks/<webhook_id>",
     tags=["webhooks"],
     responses=responses(HTTPStatus.OK, WebhookView, 404, 409, 412),
-    summary="Change, enable or disable",
+    summary="Change, enable or disable; repairs a damaged webhook when it sets every damaged field",
 )
 def update_webhook(
     webhook_id: str, body: WebhookUpdate, caller: Caller, service: Management, if_match: IfMatch = None
@@ -193,7 +201,7 @@ def rotate_secret(
 @router.get(
     "/webhooks/<webhook_id>/secret",
     tags=["secrets"],
-    responses=responses(HTTPStatus.OK, RevealedSecrets, 404),
+    responses=responses(HTTPStatus.OK, RevealedSecrets, 404, 409),
     summary="Reveal the secrets (admin, audited)",
 )
 def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Response[RevealedSecrets]:

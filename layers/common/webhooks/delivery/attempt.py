@@ -13,6 +13,7 @@ from typing import Protocol
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import DeliveryRecord
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import Webhook
 
 AttemptKey = tuple[str, int]  # (delivery_id, attempt): the delivery log's key
@@ -58,9 +59,9 @@ class ResultNotLogged(Exception):
 class BatchAttempt:
     message: DeliveryMessage
     result: DeliveryOutcome | Exception | None = None
-    webhook: Webhook | None = None
+    webhook: Webhook | DamagedWebhook | None = None
     body: str = ""
-    record: DeliveryRecord | None = None  # the claim: pending, or already `skipped`
+    record: DeliveryRecord | None = None  # the claim: pending, or already `skipped` (or `failed`: damaged)
     headers: dict[str, str] = field(default_factory=dict)
     sent: SendResult | None = None
 
@@ -80,7 +81,7 @@ class BatchAttempt:
         return self.record
 
     def claimed_webhook(self) -> Webhook:
-        assert self.webhook is not None
+        assert isinstance(self.webhook, Webhook)
         return self.webhook
 
     def send_result(self) -> SendResult:

@@ -31,6 +31,7 @@ from webhooks.delivery.outbound import OutboundRequest, Sender
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery.retry import next_attempt_at, sqs_delay_until
 from webhooks.delivery.signing import SIGNATURE_HEADER, encode_body, signed_headers
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import RetryPolicy, Webhook
 
 # The request body is kept for redelivery only while a DynamoDB item (400 KB) can hold it.
@@ -40,7 +41,7 @@ WebhookKey = tuple[str, str]  # (account_id, webhook_id)
 
 
 class WebhookReader(Protocol):
-    def get_many(self, keys: Iterable[WebhookKey]) -> dict[WebhookKey, Webhook]: ...
+    def get_many(self, keys: Iterable[WebhookKey]) -> dict[WebhookKey, Webhook | DamagedWebhook]: ...
 
 
 class AttemptLog(Protocol):
@@ -137,9 +138,13 @@ class Deliverer:
             attempt.record = self._claim_record(attempt, now)
 
     def _claim_record(self, attempt: BatchAttempt, now: datetime) -> DeliveryRecord:
-        """The pending attempt; when the webhook no longer matches, the `skipped` record itself (no POST)."""
+        """The pending attempt; when the webhook no longer matches, the `skipped` record itself (no POST);
+        when it does not read back, the `failed` record itself (this message alone; recoverable once repaired)."""
         attempt.body = encode_body(attempt.message)
         pending = self._pending_record(attempt.message, attempt.body, now)
+        if isinstance(attempt.webhook, DamagedWebhook):
+            damage = {"error_kind": ErrorKind.WEBHOOK_DAMAGED, "error_detail": attempt.webhook.detail}
+            return pending.model_copy(update={"status": DeliveryStatus.FAILED, "completed_at": now} | damage)
         skip = self._skip_reason(attempt.webhook, attempt.message)
         if skip is None:
             return pending
@@ -154,7 +159,7 @@ class Deliverer:
             answer = self._log.claim(claim)
             if answer.token is None:
                 attempt.result = self._duplicate(attempt.message, answer.earlier)
-            elif claim.status is DeliveryStatus.SKIPPED:
+            elif claim.status is not DeliveryStatus.PENDING:  # settled by the claim itself: no POST
                 attempt.result = DeliveryOutcome(claim.status.value, claim)
             else:
                 attempt.sent = self._sender.post(self._signed_request(attempt))

@@ -34,6 +34,7 @@ class ErrorKind(StrEnum):
     INVALID_URL = "invalid_url"
     PAYLOAD_TOO_LARGE = "payload_too_large"  # the message did not fit in SQS
     WEBHOOK_NOT_FOUND = "webhook_not_found"
+    WEBHOOK_DAMAGED = "webhook_damaged"  # stored with values that do not read back: not sent until repaired
     WEBHOOK_DISABLED = "webhook_disabled"
     NOT_SUBSCRIBED = "not_subscribed"
     ENVIRONMENT_MISMATCH = "environment_mismatch"

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.record import ErrorKind
 from webhooks.observability import MetricUnit, logger, metrics
 
 SqsRecord = Mapping[str, Any]
@@ -62,6 +63,9 @@ def _report(message: DeliveryMessage, outcome: DeliveryOutcome | Exception) -> b
         },
     )
     metrics.add_metric(name=f"Delivery{outcome.outcome.title()}", unit=MetricUnit.Count, value=1)
+    if record is not None and record.error_kind is ErrorKind.WEBHOOK_DAMAGED:
+        logger.error("stored webhook does not read back", extra=ids | {"error_detail": record.error_detail})
+        metrics.add_metric(name="DamagedWebhooks", unit=MetricUnit.Count, value=1)
     if record is not None and record.duration_ms is not None:
         metrics.add_metric(name="DeliveryDuration", unit=MetricUnit.Milliseconds, value=record.duration_ms)
     return True

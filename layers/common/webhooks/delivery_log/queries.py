@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from webhooks.delivery.record import DELIVER_TIMEOUT_SECONDS, DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.cursor import cursor_scope, decode_cursor, encode_cursor
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.errors import InvalidCursor, InvalidInput, NotFound
 from webhooks.domain.principal import Principal
 from webhooks.domain.webhook import Webhook
@@ -52,7 +53,7 @@ class DeliveryPage:
 
 
 class WebhookLookup(Protocol):
-    def get(self, account_id: str, webhook_id: str) -> Webhook | None: ...
+    def read(self, account_id: str, webhook_id: str) -> Webhook | DamagedWebhook | None: ...
 
 
 class DeliveryHistory(Protocol):
@@ -133,11 +134,10 @@ class DeliveryQueries:
         moment = now or datetime.now(UTC)
         return [as_seen_at(record, moment) for record in self._history.for_event(event_id, principal.account_id)]
 
-    def _require_webhook(self, principal: Principal, webhook_id: str) -> Webhook:
-        webhook = self._webhooks.get(principal.account_id, webhook_id)
-        if webhook is None:
+    def _require_webhook(self, principal: Principal, webhook_id: str) -> None:
+        """The webhook exists for this account; a damaged one does, and its log shows why its deliveries fail."""
+        if self._webhooks.read(principal.account_id, webhook_id) is None:
             raise NotFound(f"webhook {webhook_id} not found")
-        return webhook
 
 
 def scope_of(account_id: str, webhook_id: str, filters: DeliveryFilters) -> str:

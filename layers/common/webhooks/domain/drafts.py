@@ -15,8 +15,8 @@ from webhooks.domain.url_policy import MAX_URL_LENGTH
 from webhooks.domain.webhook import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
-    MAX_TIMEOUT_SECONDS,
     RetryPolicy,
+    TimeoutSeconds,
 )
 
 
@@ -51,7 +51,6 @@ EventPatterns = Annotated[
     Field(min_length=1, max_length=50, description="Event names of the catalogue, `<entity>.*` or `*`."),
     AfterValidator(_known_patterns),
 ]
-TimeoutSeconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_SECONDS)]
 
 
 class WebhookDraft(BaseModel):

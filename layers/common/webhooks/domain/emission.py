@@ -20,6 +20,7 @@ from typing import Protocol
 from webhooks.catalogue import Entity, Environment, matches
 from webhooks.delivery.message import SQS_MAX_MESSAGE_BYTES, DeliveryMessage, Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.derivation import DerivedEvent, StreamChange, Unroutable, derive
 from webhooks.domain.ids import delivery_id
 from webhooks.domain.webhook import Webhook
@@ -37,7 +38,7 @@ class UnreadableRecord:
 
 
 class WebhookSource(Protocol):
-    def list_for_account(self, account_id: str) -> list[Webhook]: ...
+    def list_for_account(self, account_id: str) -> list[Webhook | DamagedWebhook]: ...
 
 
 class MessageSender(Protocol):
@@ -71,6 +72,7 @@ class EmissionReport:
     ttl_removals: int = 0
     messages_enqueued: int = 0
     payload_too_large: int = 0
+    damaged_webhooks: int = 0  # stored webhooks that do not read back, met in the accounts read
 
 
 @dataclass
@@ -108,6 +110,7 @@ class Emitter:
         derived = self._derive(changes)
         failed = derived.failed
         webhooks, query_failed = self._webhooks_by_account(derived.events)
+        report.damaged_webhooks = _count_damaged(webhooks)
         failed = _earliest(failed, query_failed)
         messages: list[DeliveryMessage] = []
         origins: list[int] = []
@@ -174,14 +177,14 @@ class Emitter:
 
     def _webhooks_by_account(
         self, events: list[tuple[int, DerivedEvent]]
-    ) -> tuple[dict[str, list[Webhook]], int | None]:
+    ) -> tuple[dict[str, list[Webhook | DamagedWebhook]], int | None]:
         """One Query per account of the batch (concurrent when the batch spans several accounts)."""
         first_position: dict[str, int] = {}
         for position, event in events:
             first_position.setdefault(event.account_id, position)
         accounts = list(first_position)
 
-        def query(account_id: str) -> list[Webhook] | None:
+        def query(account_id: str) -> list[Webhook | DamagedWebhook] | None:
             try:
                 return self._webhooks.list_for_account(account_id)
             except Exception:
@@ -194,7 +197,7 @@ class Emitter:
         else:
             results = [query(account) for account in accounts]
         failed: int | None = None
-        webhooks: dict[str, list[Webhook]] = {}
+        webhooks: dict[str, list[Webhook | DamagedWebhook]] = {}
         for account_id, result in zip(accounts, results, strict=True):
             if result is None:
                 failed = _earliest(failed, first_position[account_id])
@@ -235,6 +238,18 @@ class Emitter:
         for position, unroutable in derived.unroutable:
             if position < done:
                 report.unroutable[unroutable.reason.value] += 1
+
+
+def _count_damaged(webhooks: dict[str, list[Webhook | DamagedWebhook]]) -> int:
+    """Log each damaged webhook: it gets the events its routing fields (if they read back) route to it,
+    and deliver fails them as `webhook_damaged`; every other webhook of the account is unaffected."""
+    damaged = [webhook for listed in webhooks.values() for webhook in listed if isinstance(webhook, DamagedWebhook)]
+    for webhook in damaged:
+        logger.error(
+            "stored webhook does not read back",
+            extra={"account_id": webhook.account_id, "webhook_id": webhook.webhook_id, "fields": list(webhook.fields)},
+        )
+    return len(damaged)
 
 
 def _earliest(first: int | None, second: int | None) -> int | None:

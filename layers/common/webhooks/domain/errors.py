@@ -34,6 +34,10 @@ class RotationLimitReached(Conflict):
     """A rotation would leave more previous secrets signing, in their grace periods, than a webhook may have."""
 
 
+class WebhookDamaged(Conflict):
+    """The stored webhook does not read back: only a PATCH that sets its damaged fields, or a DELETE, can succeed."""
+
+
 class PreconditionFailed(DomainError):
     """If-Match named a version that is no longer current."""
 

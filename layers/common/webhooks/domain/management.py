@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from webhooks.delivery.message import format_timestamp
 from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange, action_for_update, changes_between
 from webhooks.domain.cursor import cursor_scope, decode_cursor, encode_cursor
+from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import WebhookDraft, WebhookPatch
 from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
 from webhooks.domain.ids import new_webhook_id
@@ -30,9 +31,11 @@ MAX_GRACE_PERIOD = timedelta(days=7)
 
 
 class WebhookRepository(Protocol):
-    def get(self, account_id: str, webhook_id: str) -> Webhook | None: ...
+    """Reads give a stored item that does not read back as a DamagedWebhook, never an error."""
 
-    def iterate(self, account_id: str, after: str | None) -> Iterator[Webhook]:
+    def get(self, account_id: str, webhook_id: str) -> Webhook | DamagedWebhook | None: ...
+
+    def iterate(self, account_id: str, after: str | None) -> Iterator[Webhook | DamagedWebhook]:
         """The account's webhooks in webhook_id order, starting after `after`."""
         ...
 
@@ -42,8 +45,9 @@ class WebhookRepository(Protocol):
     def replace(self, webhook: Webhook, expected_version: int, audit: AuditRecord) -> None:
         """Store a changed webhook and its audit record; PreconditionFailed unless still at expected_version."""
 
-    def delete(self, webhook: Webhook, audit: AuditRecord) -> None:
-        """Delete a webhook (PreconditionFailed unless still at webhook.version) and record it."""
+    def delete(self, webhook: Webhook | DamagedWebhook, audit: AuditRecord) -> None:
+        """Delete a webhook (PreconditionFailed unless still at webhook.version, or still there when
+        a damaged one's version does not read back) and record it."""
 
     def record(self, webhook: Webhook, audit: AuditRecord) -> None:
         """Record a sensitive read of a webhook that still exists at webhook.version."""
@@ -61,6 +65,14 @@ class AuditTrail(Protocol):
 class Page[T]:
     items: list[T]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookListing(Page[Webhook]):
+    """A page of webhooks, and apart from them the stored items of its range that do not read back
+    (whatever the filters: what they hold cannot be trusted to filter by)."""
+
+    damaged: list[DamagedWebhook]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,26 +135,32 @@ class WebhookManagement:
         return webhook, secret
 
     def get(self, principal: Principal, webhook_id: str) -> Webhook:
-        webhook = self._repository.get(principal.account_id, webhook_id)
-        if webhook is None:
-            raise NotFound(f"no webhook {webhook_id}")
-        return webhook
+        """The webhook; WebhookDamaged when it does not read back (the problem says how to repair it)."""
+        return self._current(principal, webhook_id, None)
 
-    def list_page(self, principal: Principal, where: WebhookFilter, limit: int, cursor: str | None) -> Page[Webhook]:
+    def list_page(self, principal: Principal, where: WebhookFilter, limit: int, cursor: str | None) -> WebhookListing:
         scope = cursor_scope(principal.account_id, where.as_query())
         after = str(decode_cursor(cursor, scope)) if cursor else None
         items: list[Webhook] = []
+        damaged: list[DamagedWebhook] = []
         for webhook in self._repository.iterate(principal.account_id, after):
+            if isinstance(webhook, DamagedWebhook):
+                damaged.append(webhook)
+                continue
             if not where.admits(webhook):
                 continue
             if len(items) == limit:
-                return Page(items, encode_cursor(scope, items[-1].webhook_id))
+                last = items[-1].webhook_id  # the next page starts after it, damaged items included
+                before_last = [item for item in damaged if item.webhook_id < last]
+                return WebhookListing(items, encode_cursor(scope, last), before_last)
             items.append(webhook)
-        return Page(items, None)
+        return WebhookListing(items, None, damaged)
 
     def update(self, principal: Principal, webhook_id: str, patch: WebhookPatch, if_match: int | None) -> Webhook:
         principal.require_admin()
-        current = self._current(principal, webhook_id, if_match)
+        current = self._stored(principal, webhook_id, if_match)
+        if isinstance(current, DamagedWebhook):
+            return self._repair(principal, current, patch, if_match)
         changed = Webhook.model_validate(current.model_dump() | patch.changes())
         self._url_policy.check(changed.url, changed.environment)
         changes = changes_between(current, changed)
@@ -154,9 +172,11 @@ class WebhookManagement:
         return updated
 
     def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:
+        """Deletes a damaged webhook too: its quota place and audit record are written as for any other."""
         principal.require_admin()
-        current = self._current(principal, webhook_id, if_match)
-        audit = self._audit(principal, current, AuditAction.DELETED, changes_between(current, None))
+        current = self._stored(principal, webhook_id, if_match)
+        changes = current.changes_to(None) if isinstance(current, DamagedWebhook) else changes_between(current, None)
+        audit = self._audit(principal, current, AuditAction.DELETED, changes)
         self._write(lambda: self._repository.delete(current, audit), if_match)
 
     def rotate_secret(
@@ -195,12 +215,31 @@ class WebhookManagement:
         return Page(records, next_cursor)
 
     def _current(self, principal: Principal, webhook_id: str, if_match: int | None) -> Webhook:
-        webhook = self.get(principal, webhook_id)
+        webhook = self._stored(principal, webhook_id, if_match)
+        if isinstance(webhook, DamagedWebhook):
+            raise webhook.error()
+        return webhook
+
+    def _stored(self, principal: Principal, webhook_id: str, if_match: int | None) -> Webhook | DamagedWebhook:
+        webhook = self._repository.get(principal.account_id, webhook_id)
+        if webhook is None:
+            raise NotFound(f"no webhook {webhook_id}")
         if if_match is not None and if_match != webhook.version:
             raise PreconditionFailed(
                 f"webhook {webhook_id} is at version {webhook.version}, not {if_match}", current_version=webhook.version
             )
         return webhook
+
+    def _repair(
+        self, principal: Principal, damaged: DamagedWebhook, patch: WebhookPatch, if_match: int | None
+    ) -> Webhook:
+        """A PATCH of a damaged webhook: it must set every damaged field; the rest is kept as stored."""
+        changed = damaged.repaired(patch.changes())
+        self._url_policy.check(changed.url, changed.environment)
+        repaired = self._next_version(changed, principal)
+        audit = self._audit(principal, repaired, AuditAction.UPDATED, damaged.changes_to(repaired))
+        self._write(lambda: self._repository.replace(repaired, changed.version, audit), if_match)
+        return repaired
 
     def _next_version(self, webhook: Webhook, principal: Principal) -> Webhook:
         return webhook.model_copy(
@@ -220,7 +259,7 @@ class WebhookManagement:
     def _audit(
         self,
         principal: Principal,
-        webhook: Webhook,
+        webhook: Webhook | DamagedWebhook,
         action: AuditAction,
         changes: dict[str, FieldChange],
     ) -> AuditRecord:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from webhooks.catalogue import TEST_EVENT, Environment, matches
 from webhooks.delivery.message import format_timestamp
@@ -16,6 +17,27 @@ MAX_TIMEOUT_SECONDS = 30.0
 # Rotated-out secrets that may sign next to the current one: each adds a signature to every request's
 # header (proxies refuse headers over 8 KB) and stays in the webhook's item (400 KB at most).
 MAX_PREVIOUS_SECRETS = 3
+# The store keeps timeouts in whole milliseconds, so that is what a webhook may have.
+TIMEOUT_STEP_SECONDS = 0.001
+
+
+def _whole_milliseconds(seconds: float) -> float:
+    # multiple_of tolerates float noise (0.1 + 0.2 passes), which would read back as a different number.
+    if round(seconds * 1000) / 1000 != seconds:
+        raise ValueError("must be a whole number of milliseconds: at most three decimals")
+    return seconds
+
+
+TimeoutSeconds = Annotated[
+    float,
+    Field(
+        ge=TIMEOUT_STEP_SECONDS,
+        le=MAX_TIMEOUT_SECONDS,
+        multiple_of=TIMEOUT_STEP_SECONDS,
+        description="Seconds in whole milliseconds: 0.001 to 30, at most three decimals.",
+    ),
+    AfterValidator(_whole_milliseconds),
+]
 
 
 class RetryPolicy(BaseModel):
@@ -57,8 +79,8 @@ class Webhook(BaseModel):
         min_length=1, description="Current secret first, then the rotated-out ones, most recently rotated out first."
     )
     retry_policy: RetryPolicy | None = None
-    connect_timeout_seconds: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
-    read_timeout_seconds: float = Field(default=DEFAULT_READ_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
+    connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
     version: int = Field(default=1, ge=1, description="Raised by every change; the ETag.")
     created_at: datetime
     updated_at: datetime
@@ -66,11 +88,11 @@ class Webhook(BaseModel):
     updated_by: str
 
     def subscribes_to(self, event: str) -> bool:
-        return event == TEST_EVENT or matches(self.events, event)
+        return subscribes(self.events, event)
 
     def receives(self, event: str, environment: Environment) -> bool:
         """Whether an event of that environment is delivered to this webhook now."""
-        return self.enabled and self.environment == environment and self.subscribes_to(event)
+        return routes(self.enabled, self.environment, self.events, event, environment)
 
     def previous_secrets(self, now: datetime) -> list[SigningSecret]:
         """The rotated-out secrets that sign at `now`: the MAX_PREVIOUS_SECRETS most recently rotated out,
@@ -104,3 +126,12 @@ class Webhook(BaseModel):
                 )
             previous = [retired, *previous]
         return self.model_copy(update={"secrets": (secret, *previous)})
+
+
+def subscribes(events: frozenset[str], event: str) -> bool:
+    return event == TEST_EVENT or matches(events, event)
+
+
+def routes(enabled: bool, environment: Environment, events: frozenset[str], event: str, to: Environment) -> bool:
+    """The routing rule, for stored webhooks and damaged ones alike: enabled, of the event's environment, subscribed."""
+    return enabled and environment == to and subscribes(events, event)

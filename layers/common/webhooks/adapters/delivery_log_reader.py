@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from webhooks.adapters.delivery_item import item_to_record, sortable_time
+from webhooks.adapters.dynamo_batches import query_items
 from webhooks.adapters.keys import webhook_ref
 from webhooks.delivery.record import DeliveryRecord
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
@@ -46,13 +47,7 @@ class DynamoDeliveryLogReader:
         )
 
     def _query_all(self, request: dict[str, Any]) -> list[DeliveryRecord]:
-        records: list[DeliveryRecord] = []
-        while True:
-            response = self._client.query(**request)
-            records.extend(item_to_record(item) for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                return records
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [item_to_record(item) for item in query_items(self._client, request)]
 
     def page_for_webhook(
         self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int

@@ -1,5 +1,5 @@
-"""What the batch calls of DynamoDB share: their size limits and the bounded, backed-off retry of the
-part a call left undone (unprocessed items or keys).
+"""What the batch and paged calls of DynamoDB share: their size limits, the bounded, backed-off retry of the
+part a batch call left undone (unprocessed items or keys), and reading every page of a Query.
 
 botocore already retries a throttled *request*; these are the parts a successful request reports back.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 BATCH_WRITE_ITEMS = 25
 BATCH_GET_KEYS = 100
@@ -22,3 +23,13 @@ Sleep = Callable[[float], None]
 def wait_before_round(round_number: int, sleep: Sleep = time.sleep) -> None:
     """Full jitter: a random wait up to 50 ms, 100 ms, 200 ms... before round 1, 2, 3..."""
     sleep(random.uniform(0, _FIRST_WAIT_SECONDS * 2 ** (round_number - 1)))  # noqa: S311 - not for security
+
+
+def query_items(client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item a Query finds, page after page (`request` is reused: its ExclusiveStartKey moves on)."""
+    while True:
+        response = client.query(**request)
+        yield from response["Items"]
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
+from webhooks.adapters.dynamo_batches import query_items
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_key
 from webhooks.adapters.webhook_store import (
@@ -60,13 +61,8 @@ class DynamoWebhookRepository:
         }
         if after:
             request["ExclusiveStartKey"] = webhook_key(account_id, after)
-        while True:
-            response = self._client.query(**request)
-            for item in response["Items"]:
-                yield read_webhook(item)
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in query_items(self._client, request):
+            yield read_webhook(item)
 
     def create(self, webhook: Webhook, audit: AuditRecord, quota: int) -> None:
         count = {

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, wait_before_round
+from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, query_items, wait_before_round
 from webhooks.adapters.dynamo_codec import from_item
 from webhooks.adapters.keys import webhook_key
 from webhooks.domain.damage import DamagedWebhook
@@ -138,18 +138,12 @@ class DynamoWebhookStore:
 
     def list_for_account(self, account_id: str) -> list[Webhook | DamagedWebhook]:
         """Every webhook of one account: one Query (paged through), never a Scan."""
-        webhooks: list[Webhook | DamagedWebhook] = []
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "account_id = :account AND webhook_id >= :first",
             "ExpressionAttributeValues": {":account": {"S": account_id}, ":first": {"S": FIRST_WEBHOOK_ID}},
         }
-        while True:
-            response = self._client.query(**request)
-            webhooks.extend(read_webhook(item) for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                return webhooks
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [read_webhook(item) for item in query_items(self._client, request)]
 
 
 def read_webhook(item: dict[str, Any]) -> Webhook | DamagedWebhook:

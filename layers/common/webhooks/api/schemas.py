@@ -3,39 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
+from pydantic import ConfigDict, Field, Strict
 
+from webhooks.api.bodies import Input, Output
 from webhooks.catalogue import CATALOGUE, Environment
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import (
-    Description,
-    EventPatterns,
     WebhookDraft,
-    WebhookName,
     WebhookPatch,
     WebhookUrl,
-    not_null_unless_nullable,
 )
 from webhooks.domain.management import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD
 from webhooks.domain.webhook import (
-    DEFAULT_CONNECT_TIMEOUT_SECONDS,
-    DEFAULT_READ_TIMEOUT_SECONDS,
     RetryPolicy,
     SigningSecret,
-    TimeoutSeconds,
     Webhook,
 )
 
 
-# Models build their validators on first use (defer_build), so a cold start pays only for the route it serves.
-class _Output(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-
-class _Input(BaseModel):
+class _Input(Input):
     # Strict: a value is taken as its JSON type says (true, not "yes" or 1; 3, not "3" or 3.0), never coerced.
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
@@ -44,45 +33,25 @@ class _Input(BaseModel):
 EnvironmentName = Annotated[Environment, Strict(False)]
 
 
-class WebhookCreate(_Input):
-    name: WebhookName
+class WebhookCreate(WebhookDraft):
+    """The draft itself (its fields and limits are the domain's), read strictly and refusing unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
     url: WebhookUrl = Field(description="Absolute https URL of a public host (http only where allowed).")
     environment: EnvironmentName
-    events: EventPatterns
-    description: Description | None = None
-    enabled: bool = True
     retry_policy: RetryPolicy | None = Field(default=None, description="Opt-in retries; one attempt without it.")
-    connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
-    read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
 
     def to_draft(self) -> WebhookDraft:
-        return WebhookDraft(
-            name=self.name,
-            url=self.url,
-            environment=self.environment,
-            events=self.events,
-            description=self.description,
-            enabled=self.enabled,
-            retry_policy=self.retry_policy,
-            connect_timeout_seconds=self.connect_timeout_seconds,
-            read_timeout_seconds=self.read_timeout_seconds,
-        )
+        return WebhookDraft(**dict(self))
 
 
-class WebhookUpdate(_Input):
+class WebhookUpdate(WebhookPatch):
     """Only the fields given change; `null` clears description or retry_policy."""
 
-    name: WebhookName | None = None
-    url: WebhookUrl | None = None
-    environment: EnvironmentName | None = None
-    events: EventPatterns | None = None
-    description: Description | None = None
-    enabled: bool | None = None
-    retry_policy: RetryPolicy | None = None
-    connect_timeout_seconds: TimeoutSeconds | None = None
-    read_timeout_seconds: TimeoutSeconds | None = None
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
-    _not_null = field_validator("*", mode="before")(not_null_unless_nullable)
+    environment: EnvironmentName | None = None
 
     def to_patch(self) -> WebhookPatch:
         return WebhookPatch.model_validate({field: getattr(self, field) for field in self.model_fields_set})
@@ -97,7 +66,7 @@ class SecretRotation(_Input):
     )
 
 
-class WebhookView(_Output):
+class WebhookView(Output):
     webhook_id: str
     name: str
     url: str
@@ -116,25 +85,10 @@ class WebhookView(_Output):
     updated_by: str
 
     @classmethod
-    def of(cls, webhook: Webhook) -> WebhookView:
+    def of(cls, webhook: Webhook) -> Self:
         retiring = [secret.expires_at for secret in webhook.secrets[1:] if secret.expires_at]
-        return cls(
-            webhook_id=webhook.webhook_id,
-            name=webhook.name,
-            url=webhook.url,
-            environment=webhook.environment,
-            events=sorted(webhook.events),
-            description=webhook.description,
-            enabled=webhook.enabled,
-            retry_policy=webhook.retry_policy,
-            connect_timeout_seconds=webhook.connect_timeout_seconds,
-            read_timeout_seconds=webhook.read_timeout_seconds,
-            previous_secret_expires_at=max(retiring, default=None),
-            version=webhook.version,
-            created_at=webhook.created_at,
-            updated_at=webhook.updated_at,
-            created_by=webhook.created_by,
-            updated_by=webhook.updated_by,
+        return cls.from_fields(
+            webhook, events=sorted(webhook.events), previous_secret_expires_at=max(retiring, default=None)
         )
 
 
@@ -142,7 +96,7 @@ class CreatedWebhook(WebhookView):
     secret: str = Field(description="The signing secret. Shown this once; store it now.")
 
 
-class DamagedWebhookView(_Output):
+class DamagedWebhookView(Output):
     """A stored webhook that does not read back: which fields, never their values. GET answers 409 for it;
     a PATCH that sets valid values for every damaged field repairs it, and DELETE removes it."""
 
@@ -161,7 +115,7 @@ class DamagedWebhookView(_Output):
         )
 
 
-class WebhookPage(_Output):
+class WebhookPage(Output):
     items: list[WebhookView]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; absent on the last.")
     damaged: list[DamagedWebhookView] = Field(
@@ -170,14 +124,14 @@ class WebhookPage(_Output):
     )
 
 
-class RotatedSecret(_Output):
+class RotatedSecret(Output):
     webhook_id: str
     secret: str = Field(description="The new signing secret. Shown this once; store it now.")
     previous_secret_expires_at: datetime | None
     version: int
 
 
-class RevealedSecret(_Output):
+class RevealedSecret(Output):
     secret: str
     created_at: datetime
     expires_at: datetime | None
@@ -187,17 +141,17 @@ class RevealedSecret(_Output):
         return cls(secret=secret.value.get_secret_value(), created_at=secret.created_at, expires_at=secret.expires_at)
 
 
-class RevealedSecrets(_Output):
+class RevealedSecrets(Output):
     webhook_id: str
     secrets: list[RevealedSecret] = Field(description="Every secret that signs now, the current one first.")
 
 
-class Change(_Output):
+class Change(Output):
     before: Any
     after: Any
 
 
-class AuditEntry(_Output):
+class AuditEntry(Output):
     audit_id: str
     actor: str
     action: str
@@ -217,18 +171,18 @@ class AuditEntry(_Output):
         )
 
 
-class AuditPage(_Output):
+class AuditPage(Output):
     items: list[AuditEntry]
     next_cursor: str | None
 
 
-class EventTypeView(_Output):
+class EventTypeView(Output):
     name: str
     entity: str
     description: str
 
 
-class EventCatalogue(_Output):
+class EventCatalogue(Output):
     items: list[EventTypeView]
 
     @classmethod
@@ -238,13 +192,13 @@ class EventCatalogue(_Output):
         )
 
 
-class FieldProblem(_Output):
+class FieldProblem(Output):
     field: str
     pointer: str | None = None
     message: str
 
 
-class Problem(_Output):
+class Problem(Output):
     """RFC 9457 problem details (content type application/problem+json)."""
 
     type: str

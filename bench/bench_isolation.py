@@ -1,10 +1,12 @@
 """Isolation: a healthy account's p95 write-to-receipt latency beside a dead or a slow neighbour, against the
-same account alone, in the same run, through the local stack.
+same account's workload alone, in the same run, through the local stack.
 
-Phases: the healthy account alone; then beside a neighbour whose endpoint accepts and never answers, and
-one whose endpoint answers 200 after 8 s, each with its backlog (500, then 50) queued first. The
-neighbours' webhooks have a customer's defaults (timeouts, no retries). Each phase runs on a fresh stack,
-so nothing a neighbour leaves on the queues (or in any state kept for its endpoint) reaches the next one.
+Neighbours: one whose endpoint accepts and never answers, one whose endpoint answers 200 after 8 s, each with
+its backlog (500, then 50) queued first; their webhooks have a customer's defaults (timeouts, no retries).
+Each neighbour gets a fresh stack, so nothing one leaves on the queues (or in any state kept for its endpoint)
+reaches the next. On it the healthy workload runs alone first, then (another account, the same workload)
+beside the neighbour: each ratio is against the alone figure of its own stack, measured a minute before,
+so a shared machine's load, which drifts over minutes, weighs on both sides alike.
 Target: each ratio (p95 beside / p95 alone) <= 1.5, and each backlog-500 ratio within 1.2x of the
 backlog-50 one, which shows the cost is flat in the backlog. Prints each ratio, then `ratio=` (the worst).
 """
@@ -32,6 +34,28 @@ KINDS: tuple[NeighbourKind, ...] = ("dead", "slow")
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """The healthy workload alone and beside one neighbour, on one stack."""
+
+    neighbour: Neighbour
+    alone: PhaseResult
+    beside: PhaseResult
+
+    @property
+    def ratio(self) -> float:
+        return self.beside.p95_ms / max(self.alone.p95_ms, 1.0)
+
+    def render(self) -> str:
+        line = (
+            f"{self.beside.label}: p95 {self.beside.p95_ms:.0f} ms vs alone {self.alone.p95_ms:.0f} ms "
+            f"ratio={self.ratio:.2f}; {self.beside.describe()}"
+        )
+        if not self.alone.delivered_once_each:
+            line += f"; alone: {self.alone.describe()}"
+        return line
+
+
+@dataclass(frozen=True)
 class Flatness:
     kind: str
     larger: int
@@ -45,54 +69,40 @@ class Flatness:
         )
 
 
-def ratio(beside: PhaseResult, alone: PhaseResult) -> float:
-    return beside.p95_ms / max(alone.p95_ms, 1.0)
-
-
-def flatness(alone: PhaseResult, beside: Sequence[tuple[Neighbour, PhaseResult]]) -> list[Flatness]:
+def flatness(comparisons: Sequence[Comparison]) -> list[Flatness]:
     """Per kind of neighbour, its ratio at the largest backlog against its ratio at the smallest."""
     found = []
     for kind in KINDS:
-        phases = sorted((n.backlog, result) for n, result in beside if n.kind == kind)
-        if len(phases) >= 2 and phases[0][0] != phases[-1][0]:
-            (smaller, low), (larger, high) = phases[0], phases[-1]
-            found.append(Flatness(kind, larger, smaller, ratio(high, alone) / max(ratio(low, alone), 1e-9)))
+        phases = sorted((c for c in comparisons if c.neighbour.kind == kind), key=lambda c: c.neighbour.backlog)
+        if len(phases) >= 2 and phases[0].neighbour.backlog != phases[-1].neighbour.backlog:
+            low, high = phases[0], phases[-1]
+            value = high.ratio / max(low.ratio, 1e-9)
+            found.append(Flatness(kind, high.neighbour.backlog, low.neighbour.backlog, value))
     return found
 
 
-def alone_line(alone: PhaseResult) -> str:
-    return f"alone: p95 {alone.p95_ms:.0f} ms; {alone.describe()}"
-
-
-def beside_line(result: PhaseResult, alone: PhaseResult) -> str:
-    return (
-        f"{result.label}: p95 {result.p95_ms:.0f} ms vs alone {alone.p95_ms:.0f} ms "
-        f"ratio={ratio(result, alone):.2f}; {result.describe()}"
-    )
-
-
-def summary_lines(alone: PhaseResult, beside: Sequence[tuple[Neighbour, PhaseResult]]) -> list[str]:
-    """After the phases' lines: flatness in the backlog, the target, and `ratio=` (the worst ratio) last."""
-    lines = [found.render() for found in flatness(alone, beside)]
+def summary_lines(comparisons: Sequence[Comparison]) -> list[str]:
+    """After the comparisons' lines: flatness in the backlog, the target, and `ratio=` (the worst ratio) last."""
+    lines = [found.render() for found in flatness(comparisons)]
     lines.append(f"target <= {TARGET:g} each, and each backlog-500 ratio within {FLAT_TARGET:g}x of the backlog-50 one")
-    lines.append(f"ratio={max((ratio(result, alone) for _, result in beside), default=0.0):.2f}")
+    lines.append(f"ratio={max((comparison.ratio for comparison in comparisons), default=0.0):.2f}")
     return lines
 
 
-def phase_on_fresh_stack(
-    name: str, neighbour: Neighbour | None, workload: Workload, timeout_seconds: float
-) -> PhaseResult:
+def compare_on_fresh_stack(neighbour: Neighbour, workload: Workload, timeout_seconds: float) -> Comparison:
+    name = f"{neighbour.kind}-{neighbour.backlog}"
     state = state_dir() / "isolation" / name
     print(f"{name}: starting a fresh stack (log: {state / 'stack.log'}) ...", file=sys.stderr, flush=True)
     with StackProcess(stack_environ(state), state / "stack.log") as stack:
         key = load_or_create_key(state)
-        return run_phase(
-            stack.info,
-            lambda account: issue_token(key, account, Role.ADMIN),
-            neighbour,
-            workload,
-            timeout_seconds=timeout_seconds,
-        )
+
+        def token_for(account: str) -> str:
+            return issue_token(key, account, Role.ADMIN)
+
+        alone = run_phase(stack.info, token_for, None, workload, timeout_seconds=timeout_seconds)
+        print(f"{name}: alone, p95 {alone.p95_ms:.0f} ms; now beside the neighbour ...", file=sys.stderr, flush=True)
+        beside = run_phase(stack.info, token_for, neighbour, workload, timeout_seconds=timeout_seconds)
+        return Comparison(neighbour, alone, beside)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,20 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     workload = Workload(arguments.records, arguments.per_second)
     neighbours = [Neighbour(kind, int(n)) for n in arguments.backlogs.split(",") for kind in KINDS]
     print(
-        f"healthy account: {workload.records} records at {workload.per_second:g}/s; neighbours' webhooks with "
-        f"a customer's defaults (connect {DEFAULT_CONNECT_TIMEOUT_SECONDS:g} s, read {DEFAULT_READ_TIMEOUT_SECONDS:g}"
-        f" s, no retries); the slow one answers after {SLOW_ANSWER_SECONDS:g} s; a fresh stack per phase",
+        f"healthy account: {workload.records} records at {workload.per_second:g}/s, alone then beside the "
+        f"neighbour on a fresh stack per neighbour; neighbours' webhooks with a customer's defaults (connect "
+        f"{DEFAULT_CONNECT_TIMEOUT_SECONDS:g} s, read {DEFAULT_READ_TIMEOUT_SECONDS:g} s, no retries); the slow "
+        f"one answers after {SLOW_ANSWER_SECONDS:g} s",
         flush=True,
     )
-    alone = phase_on_fresh_stack("alone", None, workload, arguments.phase_timeout)
-    print(alone_line(alone), flush=True)
-    beside = []
+    comparisons = []
     for neighbour in neighbours:
-        name = f"{neighbour.kind}-{neighbour.backlog}"
-        result = phase_on_fresh_stack(name, neighbour, workload, arguments.phase_timeout)
-        print(beside_line(result, alone), flush=True)
-        beside.append((neighbour, result))
-    print("\n".join(summary_lines(alone, beside)))
+        comparison = compare_on_fresh_stack(neighbour, workload, arguments.phase_timeout)
+        print(comparison.render(), flush=True)
+        comparisons.append(comparison)
+    print("\n".join(summary_lines(comparisons)))
     return 0
 
 

@@ -29,7 +29,7 @@ from bench.driver import (
     write_licenses,
 )
 from bench.neighbours import SLOW_ANSWER_SECONDS, DeadEndpoint, SlowEndpoint
-from local.demo import settled_log_statuses
+from local.demo import delivery_log_statuses
 from local.receiver import ReceivedDelivery, Receiver
 from local.state import StackInfo
 
@@ -71,7 +71,8 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class Workload:
-    """The healthy account's records, written one at a time at a steady rate."""
+    """The healthy account's records (at most 100: one page of its delivery log), written one at a time at a
+    steady rate."""
 
     records: int = 40
     per_second: float = 4.0
@@ -187,7 +188,8 @@ def run_phase(
             time.sleep(0.05)
         gave_up_at = min(gave_up_at, time.time())
         time.sleep(settle_seconds)
-        statuses = settled_log_statuses(info, token_for(healthy), webhook["webhook_id"])
+        received = len({_license_id(delivery) for delivery in receiver.deliveries} & written_at.keys())
+        statuses = logged_statuses(info, token_for(healthy), webhook["webhook_id"], received, timeout_seconds)
         result = summarise(
             "alone" if neighbour is None else neighbour.label,
             written_at,
@@ -217,6 +219,20 @@ def queue_backlog(
             break
         time.sleep(0.2)
     return min(int(queued), neighbour.backlog)
+
+
+def logged_statuses(
+    info: StackInfo, token: str, webhook_id: str, expected: int, timeout_seconds: float
+) -> dict[str, str]:
+    """The delivery log's statuses (its first page: up to 100) once `expected` deliveries are logged and none
+    is pending, or the timeout passes: a batch logs its results together once its last POST ends, which a
+    neighbour's message in the same batch can hold up to that neighbour's timeout."""
+    deadline = time.monotonic() + timeout_seconds
+    statuses = delivery_log_statuses(info, token, webhook_id)
+    while (len(statuses) < expected or "pending" in statuses.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        statuses = delivery_log_statuses(info, token, webhook_id)
+    return statuses
 
 
 def write_paced(info: StackInfo, account: str, workload: Workload) -> dict[str, float]:

@@ -173,9 +173,11 @@ def isolation_section(runs: list[Run]) -> list[str]:
         return []
     lines = [
         "",
-        "## Isolation through the local stack (a healthy account's p95 write to receipt, a fresh stack per phase)",
+        "## Isolation through the local stack (a healthy account's p95 write to receipt)",
         "",
-        "| healthy account beside | its p95 | alone | ratio | target | met | what arrived |",
+        "Each neighbour on a fresh stack: the healthy account's workload alone, then beside the neighbour.",
+        "",
+        "| healthy account beside | its p95 | alone, same stack | ratio | target | met | what arrived |",
         "|---|---|---|---|---|---|---|",
     ]
     for found in phases:

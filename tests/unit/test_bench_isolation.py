@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import operator
 
-from bench.bench_isolation import alone_line, beside_line, flatness, summary_lines
+from bench.bench_isolation import Comparison, flatness, summary_lines
 from bench.isolation import Neighbour, PhaseResult, percentile, summarise
 from bench.report import Benchmark, Run, isolation_section
 from local.receiver import ReceivedDelivery
@@ -86,46 +86,65 @@ def test_every_event_once_verified_and_logged_is_delivered_once_each():
     assert result.delivered_once_each
 
 
+def test_each_ratio_is_against_the_alone_figure_of_its_own_stack():
+    # Given the workload alone at 2 s on one stack and at 4 s on another, and beside a neighbour at 3 s on each
+    calm = Comparison(Neighbour("dead", 50), a_phase("alone", 2000.0), a_phase("dead neighbour, backlog 50", 3000.0))
+    busy = Comparison(Neighbour("slow", 50), a_phase("alone", 4000.0), a_phase("slow neighbour, backlog 50", 3000.0))
+
+    # Then each is measured against its own
+    assert (calm.ratio, busy.ratio) == (1.5, 0.75)
+
+
 def test_flatness_compares_each_kinds_ratio_at_its_largest_backlog_with_its_smallest():
-    # Given the account alone at 2 s, and dead neighbours at backlogs 500 and 50 costing 6 s and 4 s
+    # Given dead neighbours at backlogs 500 and 50 (ratios 3.0 and 2.0) and a slow one at 50 only
     alone = a_phase("alone", 2000.0)
-    beside = [
-        (Neighbour("dead", 500), a_phase("dead neighbour, backlog 500", 6000.0)),
-        (Neighbour("dead", 50), a_phase("dead neighbour, backlog 50", 4000.0)),
-        (Neighbour("slow", 50), a_phase("slow neighbour, backlog 50", 2000.0)),
+    comparisons = [
+        Comparison(Neighbour("dead", 500), alone, a_phase("dead neighbour, backlog 500", 6000.0)),
+        Comparison(Neighbour("dead", 50), alone, a_phase("dead neighbour, backlog 50", 4000.0)),
+        Comparison(Neighbour("slow", 50), alone, a_phase("slow neighbour, backlog 50", 2000.0)),
     ]
 
-    # When flatness is computed, Then only the dead neighbour has two backlogs: ratio 3.0 / 2.0
-    (found,) = flatness(alone, beside)
+    # When flatness is computed, Then only the dead neighbour has two backlogs: 3.0 / 2.0
+    (found,) = flatness(comparisons)
     assert (found.kind, found.larger, found.smaller, found.value) == ("dead", 500, 50, 1.5)
     assert found.render() == "dead neighbour: backlog 500 / backlog 50 = 1.50 (target <= 1.2)"
 
 
 def test_the_report_prints_each_ratio_and_the_worst_as_ratio_last():
     alone = a_phase("alone", 2000.0)
-    dead, slow = a_phase("dead neighbour, backlog 50", 5000.0), a_phase("slow neighbour, backlog 50", 3000.0)
+    dead = Comparison(Neighbour("dead", 50), alone, a_phase("dead neighbour, backlog 50", 5000.0))
+    slow = Comparison(Neighbour("slow", 50), alone, a_phase("slow neighbour, backlog 50", 3000.0))
 
-    lines = [
-        alone_line(alone),
-        beside_line(dead, alone),
-        beside_line(slow, alone),
-        *summary_lines(alone, [(Neighbour("dead", 50), dead), (Neighbour("slow", 50), slow)]),
-    ]
+    lines = [dead.render(), slow.render(), *summary_lines([dead, slow])]
 
-    assert lines[0] == "alone: p95 2000 ms; B received 40/40, logged 40 succeeded"
-    assert lines[1].startswith("dead neighbour, backlog 50: p95 5000 ms vs alone 2000 ms ratio=2.50; ")
-    assert lines[2].startswith("slow neighbour, backlog 50: p95 3000 ms vs alone 2000 ms ratio=1.50; ")
+    assert lines[0].startswith("dead neighbour, backlog 50: p95 5000 ms vs alone 2000 ms ratio=2.50; B received 40/40")
+    assert lines[1].startswith("slow neighbour, backlog 50: p95 3000 ms vs alone 2000 ms ratio=1.50; ")
     assert lines[-1] == "ratio=2.50"
+
+
+def test_an_alone_figure_with_events_missing_is_reported_beside_its_ratio():
+    alone = a_phase("alone", 2000.0, received=39)
+    comparison = Comparison(Neighbour("dead", 50), alone, a_phase("dead neighbour, backlog 50", 3000.0))
+
+    assert comparison.render().endswith(
+        "; alone: B received 39/40, logged 40 succeeded (1 not received within 120 s: p95 is a lower bound)"
+    )
 
 
 def test_benchmarks_md_shows_each_phase_against_the_target_and_the_flatness():
     # Given the benchmark's output
     alone = a_phase("alone", 2000.0)
-    beside = [
-        (Neighbour("dead", 500), a_phase("dead neighbour, backlog 500", 2800.0, backlog=500, backlog_queued=500)),
-        (Neighbour("dead", 50), a_phase("dead neighbour, backlog 50", 2600.0, backlog=50, backlog_queued=50)),
+    comparisons = [
+        Comparison(
+            Neighbour("dead", 500),
+            alone,
+            a_phase("dead neighbour, backlog 500", 2800.0, backlog=500, backlog_queued=500),
+        ),
+        Comparison(
+            Neighbour("dead", 50), alone, a_phase("dead neighbour, backlog 50", 2600.0, backlog=50, backlog_queued=50)
+        ),
     ]
-    output = [alone_line(alone), *(beside_line(result, alone) for _, result in beside), *summary_lines(alone, beside)]
+    output = [comparison.render() for comparison in comparisons] + summary_lines(comparisons)
     benchmark = Benchmark("bench_isolation.py", "isolation", "alone", 1.5, operator.le)
 
     # When the report's isolation section is rendered

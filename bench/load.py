@@ -25,16 +25,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.driver import BATCH_WRITE_LIMIT, LICENSE_CREATED, create_webhook, license_item, stack_environ, write_licenses
 from local.jwt_keys import issue_token, load_or_create_key
 from local.loopback_endpoint import LoopbackEndpoint
-from local.stack_process import StackProcess, free_port
+from local.stack_process import StackProcess
 from local.state import StackInfo, state_dir
 from webhooks.domain.principal import Role
 
 WEBHOOKS_PER_ACCOUNT = 3
-EVENT = "license.created"
-ENVIRONMENT = "development"
-BATCH_WRITE_LIMIT = 25
 DEFAULT_IN_FLIGHT = 300
 RESULT_FILE = "load.json"
 
@@ -128,43 +126,23 @@ class LoadRun:
 
     def create_webhooks(self) -> dict[str, str]:
         """Three webhooks for the event, each at its own receiver path; returns path -> webhook id."""
-        from local.demo import api_request
-
         hooks = {}
         for index in range(WEBHOOKS_PER_ACCOUNT):
             path = f"/hook-{index}"
-            body = {"name": f"load {index}", "url": self.receiver.url(path), "environment": ENVIRONMENT}
-            status, webhook = api_request(
-                self.info.api_url, "POST", "/webhooks", self.token, body | {"events": [EVENT]}
-            )
-            if status != 201:
-                raise RuntimeError(f"POST /webhooks answered {status}: {webhook}")
-            hooks[path] = webhook["webhook_id"]
+            body = {"name": f"load {index}", "url": self.receiver.url(path), "events": [LICENSE_CREATED]}
+            hooks[path] = create_webhook(self.info, self.token, body)["webhook_id"]
         return hooks
 
     def write(self, n: int, idle_timeout_seconds: float) -> None:
         """Write N licenses in batches, never more than `in_flight` deliveries ahead of the receiver."""
         dynamodb = self.info.client("dynamodb")
-        table = self.info.tables["licenses"]
         run = uuid.uuid4().hex[:8]
         for start in range(0, n, BATCH_WRITE_LIMIT):
             ids = [f"lic-{run}-{index}" for index in range(start, min(n, start + BATCH_WRITE_LIMIT))]
             self._wait_for_room(len(ids) * WEBHOOKS_PER_ACCOUNT, idle_timeout_seconds)
-            requests = [{"PutRequest": {"Item": self._license(item_id)}} for item_id in ids]
             written = time.time()
-            while requests:
-                unprocessed = dynamodb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
-                requests = unprocessed.get(table, [])
+            write_licenses(self.info, [license_item(item_id, self.account) for item_id in ids], dynamodb)
             self.written_at.update(dict.fromkeys(ids, written))
-
-    def _license(self, item_id: str) -> dict[str, Any]:
-        return {
-            "id": {"S": item_id},
-            "account_id": {"S": self.account},
-            "environment": {"S": ENVIRONMENT},
-            "status": {"S": "active"},
-            "seats": {"N": "5"},
-        }
 
     def _wait_for_room(self, deliveries: int, idle_timeout_seconds: float) -> None:
         expected = len(self.written_at) * WEBHOOKS_PER_ACCOUNT
@@ -249,12 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-flight", type=int, default=DEFAULT_IN_FLIGHT, help="deliveries ahead of the receiver")
     arguments = parser.parse_args(argv)
     state = state_dir() / "load"
-    api_port, aws_port = free_port(), free_port()
-    environ = dict(os.environ) | {
-        "LOCAL_STATE_DIR": str(state),
-        "LOCAL_API_PORT": str(api_port),
-        "LOCAL_AWS_PORT": str(aws_port if aws_port != api_port else free_port()),
-    }
+    environ = stack_environ(state)
     print(f"Starting the local stack (log: {state / 'stack.log'}) ...", flush=True)
     with StackProcess(environ, state / "stack.log") as stack:
         token = issue_token(load_or_create_key(state), "load", Role.ADMIN)

@@ -26,6 +26,12 @@ COLD_IMPORT = re.compile(
     r"^(functions\.\w+\.app): (\d+) ms vs boto3\+client (\d+) ms ratio=([0-9.]+) \(target <= ([0-9.]+)\)"
 )
 STACK_FLOOR = re.compile(r"^stack floor \((.+)\): (\d+) ms vs boto3\+client (\d+) ms ratio=([0-9.]+)")
+ISOLATION_PHASE = re.compile(
+    r"^((?:dead|slow) neighbour, backlog \d+): p95 (\d+) ms vs alone (\d+) ms ratio=([0-9.]+); (.*)$"
+)
+ISOLATION_FLAT = re.compile(
+    r"^((?:dead|slow) neighbour): backlog (\d+) / backlog (\d+) = ([0-9.]+) \(target <= ([0-9.]+)\)$"
+)
 Compare = Callable[[float, float], bool]
 
 
@@ -61,6 +67,14 @@ BENCHMARKS = [
         "bench_deliver_slow_endpoints.py",
         "batch of 10 endpoints that each wait 300 ms",
         "one 300 ms request",
+        1.5,
+        operator.le,
+    ),
+    Benchmark(
+        "bench_isolation.py",
+        "isolation: a healthy account's p95 write-to-receipt beside a dead or a slow neighbour "
+        "(backlog 500 and 50), worst",
+        "the same account alone, same run, through the local stack",
         1.5,
         operator.le,
     ),
@@ -129,6 +143,7 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
             f"For reference, a process importing only {imports} measures {floor_ms} ms against {limit_ms} ms: "
             f"ratio {ratio}, before any code of ours.",
         ]
+    lines += isolation_section(runs)
     lines += ["", "## End to end through the local stack (`make load`)", ""]
     if load is None:
         lines.append("No load run yet: `make load` (N = 10,000 by default) writes the figures this section shows.")
@@ -147,6 +162,36 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
     for item in runs:
         lines += [f"### {item.benchmark.script} ({item.seconds:.0f} s)", "", "```", *item.output, "```", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def isolation_section(runs: list[Run]) -> list[str]:
+    """The isolation benchmark's phases (each against the same account alone) and its flatness in the backlog."""
+    target = next(bench.target for bench in BENCHMARKS if bench.script == "bench_isolation.py")
+    output = [line for item in runs if item.benchmark.script == "bench_isolation.py" for line in item.output]
+    phases = [found for line in output if (found := ISOLATION_PHASE.match(line))]
+    if not phases:
+        return []
+    lines = [
+        "",
+        "## Isolation through the local stack (a healthy account's p95 write to receipt)",
+        "",
+        "Each neighbour on a fresh stack: the healthy account's workload alone, then beside the neighbour.",
+        "",
+        "| healthy account beside | its p95 | alone, same stack | ratio | target | met | what arrived |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for found in phases:
+        label, beside_ms, alone_ms, ratio, arrived = found.groups()
+        met = "yes" if float(ratio) <= target else "**no**"
+        lines.append(f"| {label} | {beside_ms} ms | {alone_ms} ms | {ratio} | <= {target:g} | {met} | {arrived} |")
+    flat = [found for line in output if (found := ISOLATION_FLAT.match(line))]
+    if flat:
+        lines += ["", "| neighbour | ratio at the larger backlog / the smaller's | target | met |", "|---|---|---|---|"]
+        for found in flat:
+            kind, larger, smaller, value, flat_target = found.groups()
+            met = "yes" if float(value) <= float(flat_target) else "**no**"
+            lines.append(f"| {kind} | backlog {larger} / backlog {smaller} = {value} | <= {flat_target} | {met} |")
+    return lines
 
 
 def every_benchmark() -> list[Benchmark]:

@@ -37,7 +37,8 @@ class StoredSecret(BaseModel):
 
 
 class WebhookItem(BaseModel):
-    """The item as stored, mapped explicitly from the domain entity (`read_webhook` maps it back)."""
+    """The item as stored, mapped explicitly from the domain entity (`read_webhook` maps it back); its own
+    model because the stored form differs: timeouts in whole milliseconds, secrets and times as stored text."""
 
     account_id: str
     webhook_id: str

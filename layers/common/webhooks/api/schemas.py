@@ -67,6 +67,8 @@ class SecretRotation(_Input):
 
 
 class WebhookView(Output):
+    """Its own model because it differs from the entity: no secrets, events as a sorted list, no account."""
+
     webhook_id: str
     name: str
     url: str

@@ -1,7 +1,7 @@
 """The AWS clients a function's adapters take, from one factory: explicit timeouts and retries for all.
 
 botocore's defaults (60 s read timeout, legacy retries) would let one stalled DynamoDB or SQS call use a
-whole deliver invocation (60 s); every client here gives up within seconds and retries in standard mode.
+whole deliver invocation (60 s); every client here bounds each call and retries in standard mode.
 Each client is built on first use, so requests that never reach AWS (the catalogue, the docs, a refused
 request) and a handler's cold import do not pay the ~0.25 s boto3 costs. Tests pass their own clients.
 """
@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 5
+# An answer slower than this is retried; three attempts (about 45 s at the worst) still end inside deliver's
+# 60 s. Shorter (5 s was tried) turned a slow table or emulator under load into a storm of retried batches.
+READ_TIMEOUT_SECONDS = 15
 MAX_ATTEMPTS = 3
 
 

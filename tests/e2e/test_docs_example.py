@@ -12,7 +12,7 @@ import pytest
 from standardwebhooks import Webhook as StandardWebhook
 
 from local.sam_template import ROOT
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack
 from tests.support.local_stack import wait_for
 from tests.support.receivers import Receiver
 
@@ -46,7 +46,7 @@ def test_the_guides_python_example_accepts_a_real_delivery_and_rejects_tampered_
     license_id = f"lic-{uuid.uuid4().hex[:8]}"
     item = {"id": {"S": license_id}, "account_id": {"S": ACCOUNT}, "environment": {"S": "development"}}
     local_stack.info.client("dynamodb").put_item(TableName=local_stack.info.tables["licenses"], Item=item)
-    assert wait_for(lambda: receiver.requests, timeout_seconds=30)
+    assert wait_for(lambda: receiver.requests, timeout_seconds=DELIVERY_SECONDS)
     (delivery,) = receiver.requests
     # When the guide's example runs with the webhook's secret
     monkeypatch.setenv("WEBHOOK_SECRET", webhook["secret"])

@@ -15,7 +15,7 @@ import pytest
 from local.demo import delivery_log_statuses, settled_log_statuses
 from local.jwt_keys import load_or_create_key, token_claims
 from local.sam_template import ROOT
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack
 from tests.support.builders import NOW, a_delivery_message
 from tests.support.local_stack import wait_for
 from webhooks.adapters.delivery_item import record_to_item
@@ -133,7 +133,9 @@ def test_a_record_written_to_a_domain_table_reaches_the_emit_handler(local_stack
 
     local_stack.info.client("dynamodb").put_item(TableName=local_stack.info.tables["products"], Item=item)
 
-    assert wait_for(lambda: local_stack.poller("EmitFunctionProducts")["records"] > before, timeout_seconds=30)
+    assert wait_for(
+        lambda: local_stack.poller("EmitFunctionProducts")["records"] > before, timeout_seconds=DELIVERY_SECONDS
+    )
     assert local_stack.poller("EmitFunctionProducts")["function_errors"] == 0
 
 
@@ -145,7 +147,9 @@ def test_a_queue_message_reaches_the_deliver_handler(local_stack: RunningStack):
         QueueUrl=local_stack.info.queues["delivery"], MessageBody=message.model_dump_json()
     )
 
-    assert wait_for(lambda: local_stack.poller("DeliverFunctionQueue")["records"] > before, timeout_seconds=30)
+    assert wait_for(
+        lambda: local_stack.poller("DeliverFunctionQueue")["records"] > before, timeout_seconds=DELIVERY_SECONDS
+    )
 
 
 def test_the_demo_reads_the_latest_delivery_log_status_of_each_delivery(local_stack: RunningStack):

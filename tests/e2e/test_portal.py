@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from local.jwt_keys import token_claims
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack
 from tests.support.local_stack import wait_for
 from tests.support.portal import Portal, registered, webhook_state
 from tests.support.receivers import Receiver
@@ -119,7 +119,7 @@ def test_an_admin_recovers_what_failed_while_the_endpoint_refused(
     item = {"id": {"S": license_id}, "account_id": {"S": account}, "environment": {"S": "development"}}
     local_stack.info.client("dynamodb").put_item(TableName=local_stack.info.tables["licenses"], Item=item)
     portal.open(f"#/webhooks/{webhook['webhook_id']}/deliveries")
-    assert wait_for(lambda: _refreshed_shows(portal, "failed"), timeout_seconds=30)
+    assert wait_for(lambda: _refreshed_shows(portal, "failed"), timeout_seconds=DELIVERY_SECONDS)
     # The receiver is fixed: the webhook now points at an endpoint that accepts, after 1.5 s, so the
     # recovered attempt is answered well after the queue's 1 s batching window.
     token = local_stack.token(account)
@@ -159,7 +159,7 @@ def test_the_list_shows_each_webhooks_last_delivery_outcome(portal: Portal, rece
         shown = [last_delivery(webhook) for webhook in (refusing, accepting)]
         return all("webhook.test" in text and "pending" not in text for text in shown)
 
-    assert wait_for(both_settled, timeout_seconds=30)
+    assert wait_for(both_settled, timeout_seconds=DELIVERY_SECONDS)
     assert "failed 400" in last_delivery(refusing)
     assert "succeeded 200" in last_delivery(accepting)
     portal.screenshot("list")

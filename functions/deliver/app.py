@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
+from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.config import DeliverSettings
+from webhooks.delivery.circuit import CircuitPolicy
 from webhooks.delivery.deliverer import Deliverer, DeliveryRules
-from webhooks.delivery.sqs_batch import deliver_sqs_batch
+from webhooks.delivery.endpoint_guard import EndpointGuard, GuardRules
+from webhooks.delivery.sqs_batch import deliver_sqs_batch, report_circuit_opened
 from webhooks.observability import instrument
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -24,13 +28,27 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
     """The deliver function, wired: what one container holds (clients, connection pools, threads)."""
     # The POSTs of every batch share these threads (the concurrency bound) and the sender's pools.
     threads = ThreadPoolExecutor(max_workers=settings.delivery_concurrency, thread_name_prefix="deliver")
+    queue = SqsDeliveryQueue(clients.sqs, settings.delivery_queue_url)
+    guard = EndpointGuard(
+        circuits=DynamoEndpointCircuits(clients.dynamodb, settings.endpoint_circuits_table),
+        queue=queue,
+        rules=GuardRules(
+            policy=CircuitPolicy(
+                failure_threshold=settings.circuit_failure_threshold,
+                open_seconds=settings.circuit_open_seconds,
+                max_open_seconds=settings.circuit_max_open_seconds,
+            ),
+            max_deferral=timedelta(hours=settings.max_deferral_hours),
+        ),
+        on_opened=report_circuit_opened,
+    )
     deliverer = Deliverer(
         webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
         log=DynamoDeliveryLogWriter(clients.dynamodb, settings.deliveries_table),
         sender=UrllibSender(
             SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency
         ),
-        queue=SqsDeliveryQueue(clients.sqs, settings.delivery_queue_url),
+        queue=queue,
         disabler=DynamoWebhookSystemWrites(clients.dynamodb, settings.webhooks_table, settings.audit_table),
         rules=DeliveryRules(
             permitted_environments=settings.permitted_environments,
@@ -38,6 +56,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
             allow_http_for_development=settings.allow_http_for_development,
             retention_days=settings.delivery_log_retention_days,
         ),
+        guard=guard,
         concurrent_map=threads.map,
     )
 

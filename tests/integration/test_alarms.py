@@ -43,6 +43,12 @@ def _parameter_default(name: str) -> str:
     return str(translated_template()["Parameters"][name]["Default"])
 
 
+def _watched_metric(alarm: dict[str, Any]) -> Metric:
+    """The one metric an alarm watches, with the namespace parameter at its default."""
+    dimensions = tuple(sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"]))
+    return (_parameter_default(alarm["Namespace"]["Ref"]), alarm["MetricName"], dimensions)
+
+
 def _dashboard() -> dict[str, Any]:
     """The dashboard body with parameters at their defaults and resource references as `<Name>`."""
     (dashboard,) = _resources("AWS::CloudWatch::Dashboard").values()
@@ -87,7 +93,8 @@ def emitted_metrics(
     platform = Platform(aws.deployed)
     ok = a_webhook(webhook_id="ok", url=receiver.url("/ok"), environment=Environment.DEVELOPMENT)
     failing = a_webhook(webhook_id="failing", url=receiver.url("/client-error"), environment=Environment.DEVELOPMENT)
-    platform.register(a_webhook(), ok, failing)
+    down = a_webhook(webhook_id="down", url=receiver.url("/server-error"), environment=Environment.DEVELOPMENT)
+    platform.register(a_webhook(), ok, failing, down)
     platform.store(a_stored_webhook(a_webhook(webhook_id="damaged"), read_timeout_ms=0))
     platform.put("LicensesTable", a_license())
     handler_for("EmitFunction")(platform.stream_event("LicensesTable"))
@@ -100,6 +107,8 @@ def emitted_metrics(
     not_due = {"not_before": datetime.now(UTC) + timedelta(hours=1)}
     batch = [message("ok"), message("failing"), message("unknown"), message("later", **not_due), message("damaged")]
     deliver(sqs_event(*batch, "{}"))
+    threshold = int(_parameter_default("CircuitFailureThreshold"))
+    deliver(sqs_event(*(message("down", delivery_id=f"msg_down_{n}") for n in range(threshold))))  # circuit opens
     deliver(sqs_event(message("ok")))  # the same attempt again: a duplicate
     dynamodb = client("dynamodb")
     DynamoFaults(dynamodb).throttle("PutItem", times=1)
@@ -174,14 +183,23 @@ def test_a_stored_webhook_that_does_not_read_back_raises_an_alarm_on_what_emit_a
 ) -> None:
     # Given the damaged-webhook alarm
     alarm = _resources("AWS::CloudWatch::Alarm")["DamagedWebhookAlarm"]
-    watched = (
-        _parameter_default(alarm["Namespace"]["Ref"]),
-        alarm["MetricName"],
-        tuple(sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"])),
-    )
+    watched = _watched_metric(alarm)
     # Then it watches the metric emit and deliver publish when they meet one, and fires on the first
     assert watched in emitted_metrics
     assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 0, "GreaterThanThreshold")
+
+
+def test_an_endpoint_down_for_longer_than_the_parameter_raises_an_alarm_on_what_deliver_reports(
+    emitted_metrics: set[Metric],
+) -> None:
+    # Given the alarm on endpoints whose circuit stays open
+    alarm = _resources("AWS::CloudWatch::Alarm")["CircuitOpenTooLongAlarm"]
+    watched = _watched_metric(alarm)
+    # Then it watches the open age deliver publishes when a circuit opens, at its longest, against the parameter
+    assert watched in emitted_metrics
+    assert (alarm["Statistic"], alarm["Threshold"]) == ("Maximum", {"Ref": "CircuitOpenAlarmSeconds"})
+    # And each of its periods holds a reopening of an endpoint still down (the longest open period fits in one)
+    assert alarm["Period"] >= int(_parameter_default("CircuitMaxOpenSeconds"))
 
 
 def test_the_dashboard_charts_what_the_functions_emit_and_every_delivery_outcome(

@@ -15,11 +15,13 @@ from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, a_delivery_record, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
-from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks
+from tests.support.fakes import InMemoryCircuits, InMemoryDeliveryLog, InMemoryWebhooks
 from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, read_webhook
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR, DynamoWebhookSystemWrites
 from webhooks.delivery.attempt import Claim
+from webhooks.delivery.circuit import Circuit, CircuitState
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.damage import DamagedWebhook
@@ -77,6 +79,14 @@ def webhooks(request: pytest.FixtureRequest) -> WebhooksUnderTest:
         lambda webhook: store_item(to_item(WebhookItem.from_entity(webhook).to_document())),
         store_item,
     )
+
+
+@pytest.fixture(params=FLAVOURS)
+def circuits(request: pytest.FixtureRequest) -> InMemoryCircuits | DynamoEndpointCircuits:
+    if request.param == "in-memory fake":
+        return InMemoryCircuits()
+    aws: MotoAws = request.getfixturevalue("aws")
+    return DynamoEndpointCircuits(aws.session.client("dynamodb"), aws.deployed.tables["EndpointCircuitsTable"])
 
 
 def _pending(delivery_id: str = "msg_1", attempt: int = 1) -> DeliveryRecord:
@@ -319,3 +329,46 @@ def test_a_test_slot_is_refused_for_a_webhook_that_is_not_stored(webhooks: Webho
     # Then it is refused for the whole interval, and acme's slot is untouched
     assert answer == 10
     assert webhooks.writes.reserve_test_slot("acme", a_webhook().webhook_id, NOW, 10) is None
+
+
+def test_a_circuit_never_written_reads_closed_and_a_written_one_reads_back_whole(
+    circuits: InMemoryCircuits | DynamoEndpointCircuits,
+) -> None:
+    # Given one endpoint's circuit written open, and another endpoint's never written
+    opened = Circuit(
+        account_id="acme",
+        webhook_id="wh_down",
+        state=CircuitState.OPEN,
+        consecutive_failures=5,
+        reopenings=1,
+        open_until=NOW + timedelta(seconds=30),
+        opened_at=NOW,
+        version=1,
+    )
+    assert circuits.save(opened)
+
+    # When both are read, with a key of another account that has the same webhook id
+    read = circuits.read_many([("acme", "wh_down"), ("acme", "wh_fine"), ("other", "wh_down")])
+
+    # Then the written one reads back as written, and the others are closed at version 0
+    assert read == {
+        ("acme", "wh_down"): opened,
+        ("acme", "wh_fine"): Circuit(account_id="acme", webhook_id="wh_fine"),
+        ("other", "wh_down"): Circuit(account_id="other", webhook_id="wh_down"),
+    }
+
+
+def test_a_circuit_is_written_only_on_the_version_it_was_read_at(
+    circuits: InMemoryCircuits | DynamoEndpointCircuits,
+) -> None:
+    # Given two invocations that both read the closed circuit at version 0
+    first = Circuit(account_id="acme", webhook_id="wh_1", consecutive_failures=1, version=1)
+    second = Circuit(account_id="acme", webhook_id="wh_1", consecutive_failures=2, version=1)
+
+    # When both write their change, Then only the first lands
+    assert circuits.save(first)
+    assert not circuits.save(second)
+    # ... and a change made on what the first wrote lands, while one skipping a version does not
+    assert not circuits.save(Circuit(account_id="acme", webhook_id="wh_1", version=3))
+    assert circuits.save(Circuit(account_id="acme", webhook_id="wh_1", consecutive_failures=2, version=2))
+    assert circuits.read_many([("acme", "wh_1")])[("acme", "wh_1")].consecutive_failures == 2

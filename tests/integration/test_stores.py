@@ -16,11 +16,11 @@ from tests.support.builders import NOW, SECRET, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_item import item_to_record
-from webhooks.adapters.dynamo_batches import ROUNDS
+from webhooks.adapters.dynamo_batches import ROUNDS, KeysNotRead
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, WebhooksNotRead
+from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.delivery.message import Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.damage import DamagedWebhook
@@ -109,7 +109,7 @@ def test_unprocessed_keys_are_read_again_and_still_unread_ones_raise(aws: MotoAw
     assert sorted(store.get_many(keys)) == keys
     assert len(waits) == 1
     DynamoFaults(client).leave_unprocessed("BatchGetItem", count=1, rounds=ROUNDS)
-    with pytest.raises(WebhooksNotRead):
+    with pytest.raises(KeysNotRead):
         store.get_many(keys)
 
 

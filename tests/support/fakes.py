@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 from webhooks.adapters.delivery_item import sortable_time
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
 from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
+from webhooks.delivery.circuit import Circuit, CircuitPolicy
+from webhooks.delivery.endpoint_guard import DeferralQueue, EndpointGuard, GuardRules
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
@@ -74,6 +76,43 @@ class InMemoryWebhooks:
             return max(1.0, interval_seconds - waited)
         self.test_slots[(account_id, webhook_id)] = now
         return None
+
+
+@dataclass
+class InMemoryCircuits:
+    """Endpoints' circuits as DynamoEndpointCircuits keeps them: a write lands only on the version it was
+    read at (tests/integration/test_fake_contracts.py holds the two to the same scenarios)."""
+
+    circuits: dict[tuple[str, str], Circuit] = field(default_factory=dict)
+    writes: list[Circuit] = field(default_factory=list)
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Circuit]:
+        return {key: self.circuits.get(key) or Circuit(account_id=key[0], webhook_id=key[1]) for key in set(keys)}
+
+    def save(self, circuit: Circuit) -> bool:
+        key = (circuit.account_id, circuit.webhook_id)
+        stored_version = self.circuits[key].version if key in self.circuits else 0
+        if stored_version != circuit.version - 1:
+            return False
+        self.circuits[key] = circuit
+        self.writes.append(circuit)
+        return True
+
+
+GUARD_RULES = GuardRules(policy=CircuitPolicy(), max_deferral=timedelta(hours=6))
+
+
+def a_guard(
+    queue: DeferralQueue, circuits: InMemoryCircuits | None = None, opened: list[Circuit] | None = None
+) -> EndpointGuard:
+    """The endpoint guard on in-memory circuits, with the template's default thresholds."""
+    return EndpointGuard(
+        circuits=circuits if circuits is not None else InMemoryCircuits(),
+        queue=queue,
+        rules=GUARD_RULES,
+        on_opened=(opened if opened is not None else []).append,
+        uniform=lambda low, high: (low + high) / 2,
+    )
 
 
 @dataclass

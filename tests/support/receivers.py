@@ -4,7 +4,8 @@ The path picks the behaviour: /ok, /redirect (Location: the cloud metadata addre
 /gone, /server-error (503 + Retry-After), /odd-retry-after (503 + a Retry-After of
 superscript digits, byte 0xB2), /slow?ms=N, /never (no answer), /reset (TCP reset),
 /sized?bytes=N (a body of N bytes), /huge (a 10 MB body), /drip (a body trickling one byte at a time),
-/drip-headers (header lines trickling). Every request is recorded.
+/drip-headers (header lines trickling), /recovering (500 until `Receiver.recovered` is set, then 200).
+Every request is recorded.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Receiver:
     port: int
     requests: list[ReceivedRequest] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
+    recovered: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -83,6 +85,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer_server_error(self, query: dict[str, list[str]]) -> None:
         self._reply(503, b"busy", {"retry-after": "120"})
+
+    def _answer_recovering(self, query: dict[str, list[str]]) -> None:
+        self._reply(200, b"back") if self.receiver.recovered.is_set() else self._reply(500, b"down")
 
     def _answer_odd_retry_after(self, query: dict[str, list[str]]) -> None:
         self._reply(503, b"busy", {"retry-after": "\u00b2"})  # sent as latin-1: one byte, 0xB2

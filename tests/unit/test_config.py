@@ -17,6 +17,7 @@ COMMON = {
     "PERMITTED_EVENTS": "license.*,contract.created",
     "DELIVERY_LOG_RETENTION_DAYS": "30",
 }
+DELIVER = COMMON | {"DELIVERY_CONCURRENCY": "8", "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test"}
 
 
 def test_settings_parse_the_template_formats() -> None:
@@ -32,7 +33,7 @@ def test_manage_and_deliver_settings_read_their_own_variables() -> None:
         COMMON | {"WEBHOOK_QUOTA_PER_ACCOUNT": "5", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
     )
     assert (manage.webhook_quota_per_account, manage.allow_http_for_development) == (5, True)
-    deliver = DeliverSettings.from_environ(COMMON | {"DELIVERY_CONCURRENCY": "8"})
+    deliver = DeliverSettings.from_environ(DELIVER)
     assert deliver.delivery_concurrency == 8
     assert deliver.allow_loopback_delivery is False
     assert "WEBHOOK_QUOTA_PER_ACCOUNT" in ManageSettings.variable_names()
@@ -51,10 +52,10 @@ def test_manage_and_deliver_settings_read_their_own_variables() -> None:
 )
 def test_bad_settings_fail_at_start_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ValidationError, match=variable):
-        DeliverSettings.from_environ(COMMON | {"DELIVERY_CONCURRENCY": "8", variable: value})
+        DeliverSettings.from_environ(DELIVER | {variable: value})
 
 
 def test_settings_are_immutable() -> None:
-    settings = DeliverSettings.from_environ(COMMON | {"DELIVERY_CONCURRENCY": "8"})
+    settings = DeliverSettings.from_environ(DELIVER)
     with pytest.raises(ValidationError):
         settings.delivery_concurrency = 9  # type: ignore[misc]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.events import sqs_event
-from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender
+from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, a_guard
 from webhooks.catalogue import Environment
 from webhooks.delivery.deliverer import Deliverer, DeliveryRules
 from webhooks.delivery.sqs_batch import deliver_sqs_batch
@@ -21,14 +21,15 @@ def test_a_retry_due_time_without_a_time_zone_fails_its_message_alone() -> None:
     # Given a batch of a good message and one whose not_before has no time zone (not comparable to now)
     webhooks = InMemoryWebhooks()
     webhooks.add(a_webhook())
-    sender = ScriptedSender()
+    sender, queue = ScriptedSender(), RecordingQueue()
     deliverer = Deliverer(
         webhooks=webhooks,
         log=InMemoryDeliveryLog(),
         sender=sender,
-        queue=RecordingQueue(),
+        queue=queue,
         disabler=webhooks,
         rules=RULES,
+        guard=a_guard(queue),
         clock=lambda: NOW,
     )
     naive = a_delivery_message(delivery_id="msg_naive").model_dump(mode="json") | {"not_before": "2026-11-29T09:00:00"}

@@ -11,9 +11,18 @@ from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.support.builders import NOW, SECRET, a_damaged_webhook, a_delivery_message, a_webhook
-from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, ThrottledError
+from tests.support.fakes import (
+    InMemoryCircuits,
+    InMemoryDeliveryLog,
+    InMemoryWebhooks,
+    RecordingQueue,
+    ScriptedSender,
+    ThrottledError,
+    a_guard,
+)
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome, ResultNotLogged
+from webhooks.delivery.circuit import Circuit
 from webhooks.delivery.deliverer import Deliverer, DeliveryRules
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import SendResult
@@ -39,6 +48,8 @@ class World:
         self.log = InMemoryDeliveryLog()
         self.sender = ScriptedSender(result=result or SendResult(http_status=200, duration_ms=12))
         self.queue = RecordingQueue()
+        self.circuits = InMemoryCircuits()
+        self.opened: list[Circuit] = []
         self.deliverer = Deliverer(
             webhooks=self.webhooks,
             log=self.log,
@@ -46,6 +57,7 @@ class World:
             queue=self.queue,
             disabler=self.webhooks,
             rules=rules,
+            guard=a_guard(self.queue, self.circuits, self.opened),
             clock=lambda: NOW,
             uniform=_highest,
         )
@@ -330,6 +342,7 @@ def test_the_posts_of_a_batch_go_through_the_concurrent_map_it_is_given() -> Non
         queue=world.queue,
         disabler=world.webhooks,
         rules=RULES,
+        guard=a_guard(world.queue),
         concurrent_map=recording_map,
         clock=lambda: NOW,
     )

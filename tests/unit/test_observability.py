@@ -24,7 +24,10 @@ PROBE = textwrap.dedent(
 EXTRA = {
     "functions.manage.app": {"WEBHOOK_QUOTA_PER_ACCOUNT": "100", "ALLOW_HTTP_FOR_DEVELOPMENT": "false"},
     "functions.emit.app": {"TABLE_ENTITIES": "{}"},
-    "functions.deliver.app": {"DELIVERY_CONCURRENCY": "10"},
+    "functions.deliver.app": {
+        "DELIVERY_CONCURRENCY": "10",
+        "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-dev",
+    },
 }
 
 

@@ -86,3 +86,9 @@ class DeliverSettings(CommonSettings):
     allow_http_for_development: bool = Field(default=False, alias="ALLOW_HTTP_FOR_DEVELOPMENT")
     # Only the local stack sets this: on AWS, deliveries to loopback addresses are always refused.
     allow_loopback_delivery: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
+    endpoint_circuits_table: str = Field(alias="ENDPOINT_CIRCUITS_TABLE", min_length=1)
+    # The circuit breaker's thresholds; the defaults are the template parameters' own.
+    circuit_failure_threshold: int = Field(default=5, alias="CIRCUIT_FAILURE_THRESHOLD", ge=1)
+    circuit_open_seconds: int = Field(default=30, alias="CIRCUIT_OPEN_SECONDS", ge=1)
+    circuit_max_open_seconds: int = Field(default=900, alias="CIRCUIT_MAX_OPEN_SECONDS", ge=1, le=900)
+    max_deferral_hours: int = Field(default=6, alias="MAX_DEFERRAL_HOURS", ge=1)

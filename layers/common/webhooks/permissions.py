@@ -38,6 +38,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
         "WebhooksTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}),
         "AuditTable": frozenset({"dynamodb:PutItem"}),
         "DeliveriesTable": frozenset({"dynamodb:PutItem", "dynamodb:BatchWriteItem"}),
+        "EndpointCircuitsTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:PutItem"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
     },
 }

@@ -9,12 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from itertools import batched
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from webhooks.adapters.dynamo_batches import BATCH_GET_KEYS, ROUNDS, Sleep, query_items, wait_before_round
+from webhooks.adapters.dynamo_batches import Sleep, batch_get_items, query_items
 from webhooks.adapters.dynamo_codec import from_item
 from webhooks.adapters.keys import webhook_key
 from webhooks.domain.damage import DamagedWebhook
@@ -24,10 +23,6 @@ from webhooks.domain.webhook import Webhook
 # below every webhook id (uuid4 text), so a key condition `webhook_id >= "$"` skips them exactly.
 QUOTA_ITEM_ID = "#quota"
 FIRST_WEBHOOK_ID = "$"
-
-
-class WebhooksNotRead(RuntimeError):
-    """DynamoDB left some keys of a batch read unprocessed (throttled) after the retries."""
 
 
 class StoredSecret(BaseModel):
@@ -114,28 +109,12 @@ class DynamoWebhookStore:
 
     def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Webhook | DamagedWebhook]:
         """The webhooks found among (account_id, webhook_id) keys, consistently read with BatchGetItem;
-        unprocessed keys are retried with backoff, and raise WebhooksNotRead if some stay unread."""
-        found: dict[tuple[str, str], Webhook | DamagedWebhook] = {}
-        for chunk in batched(sorted(set(keys)), BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [webhook_key(account, webhook) for account, webhook in chunk],
-                    "ConsistentRead": True,
-                }
-            }
-            for round_number in range(ROUNDS):
-                if round_number:
-                    wait_before_round(round_number, self._sleep)
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response["Responses"].get(self._table, []):
-                    webhook = read_webhook(item)
-                    found[(webhook.account_id, webhook.webhook_id)] = webhook
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            if request:
-                raise WebhooksNotRead(f"{len(request[self._table]['Keys'])} webhooks unread after {ROUNDS} rounds")
-        return found
+        unprocessed keys are retried with backoff, and raise KeysNotRead if some stay unread."""
+        keys_in_order = [webhook_key(account, webhook) for account, webhook in sorted(set(keys))]
+        webhooks = (
+            read_webhook(item) for item in batch_get_items(self._client, self._table, keys_in_order, self._sleep)
+        )
+        return {(webhook.account_id, webhook.webhook_id): webhook for webhook in webhooks}
 
     def list_for_account(self, account_id: str) -> list[Webhook | DamagedWebhook]:
         """Every webhook of one account: one Query (paged through), never a Scan."""

@@ -26,6 +26,8 @@ from webhooks.delivery.attempt import (
     attempt_key,
     in_turn,
 )
+from webhooks.delivery.circuit import Circuit
+from webhooks.delivery.endpoint_guard import EndpointGuard, queue_until_due
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import OutboundRequest, Sender
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
@@ -82,6 +84,7 @@ class Deliverer:
         queue: MessageQueue,
         disabler: WebhookDisabler,
         rules: DeliveryRules,
+        guard: EndpointGuard,
         concurrent_map: ConcurrentMap = in_turn,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         uniform: Callable[[float, float], float] = random.uniform,
@@ -92,6 +95,7 @@ class Deliverer:
         self._queue = queue
         self._disabler = disabler
         self._rules = rules
+        self._guard = guard
         self._map = concurrent_map
         self._clock = clock
         self._uniform = uniform
@@ -103,17 +107,23 @@ class Deliverer:
         attempts = [BatchAttempt(message) for message in messages]
         for attempt in attempts:
             if attempt.message.not_before is not None and attempt.message.not_before > now:
-                attempt.settle(self._defer, attempt.message, now)
+                attempt.settle(queue_until_due, self._queue, attempt.message, now)
         self._read_webhooks(_open(attempts))
         self._prepare_claims(_open(attempts), now)
+        circuits = self._hold_back(_open(attempts), now)
         list(self._map(self._claim_then_post, _open(attempts)))
         self._complete(_open(attempts))
+        self._guard.learn(attempts, circuits, self._clock())
         return [attempt.final() for attempt in attempts]
 
-    def _defer(self, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
-        assert message.not_before is not None
-        self._queue.send(message, sqs_delay_until(message.not_before, now))
-        return DeliveryOutcome("deferred")
+    def _hold_back(self, attempts: list[BatchAttempt], now: datetime) -> dict[WebhookKey, Circuit]:
+        """Messages about to POST, against their endpoints' circuits (a failed read fails them all)."""
+        to_post = [attempt for attempt in attempts if attempt.claimed_record().status is DeliveryStatus.PENDING]
+        try:
+            return self._guard.hold_back(to_post, now)
+        except Exception as error:  # every message of the batch fails with it; SQS retries
+            _fail_all(attempts, error)
+            return {}
 
     def _read_webhooks(self, attempts: list[BatchAttempt]) -> None:
         """Each distinct webhook once per batch, just before the claims (a failed read claims nothing)."""
@@ -280,4 +290,6 @@ def _fail_all(attempts: list[BatchAttempt], error: Exception) -> None:
 
 
 def _next_attempt(message: DeliveryMessage, due: datetime) -> DeliveryMessage:
-    return message.model_copy(update={"attempt": message.attempt + 1, "trigger": Trigger.RETRY, "not_before": due})
+    return message.model_copy(
+        update={"attempt": message.attempt + 1, "trigger": Trigger.RETRY, "not_before": due, "deferred_since": None}
+    )

@@ -53,6 +53,9 @@ class DeliveryMessage(BaseModel):
     # When a retry is due; a wait longer than SQS's 15-minute delay is chained (see delivery/retry.py).
     # Aware only: deliver compares it with now, and a naive one would fail the whole batch, not itself.
     not_before: AwareDatetime | None = None
+    # Since when this attempt has waited for its endpoint's circuit to let it through (deferrals are
+    # not attempts); past the deployment's bound the attempt is logged failed instead of waiting on.
+    deferred_since: AwareDatetime | None = None
 
     def queue_body(self) -> str:
         """The message as the delivery queue's body: its JSON, in characters SQS accepts."""

@@ -40,6 +40,7 @@ class ErrorKind(StrEnum):
     ENVIRONMENT_MISMATCH = "environment_mismatch"
     NOT_PERMITTED = "not_permitted"  # the deployment does not deliver this environment or event
     CRASHED = "crashed"  # claimed, never completed
+    CIRCUIT_OPEN = "circuit_open"  # waited longer than the deployment allows for the endpoint to come back
 
 
 class AttemptOutcome(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from webhooks.delivery.attempt import DeliveryOutcome
+from webhooks.delivery.circuit import Circuit
 from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import ErrorKind
@@ -69,3 +70,23 @@ def _report(message: DeliveryMessage, outcome: DeliveryOutcome | Exception) -> b
     if record is not None and record.duration_ms is not None:
         metrics.add_metric(name="DeliveryDuration", unit=MetricUnit.Milliseconds, value=record.duration_ms)
     return True
+
+
+def report_circuit_opened(circuit: Circuit) -> None:
+    """A log line and two metrics per (re)opening; `CircuitOpenAge` is how long the endpoint has been
+    down (since its run of opens began), which the alarm on circuits open longer than an hour watches."""
+    assert circuit.open_until is not None
+    assert circuit.opened_at is not None
+    logger.warning(
+        "endpoint circuit opened",
+        extra={
+            "account_id": circuit.account_id,
+            "webhook_id": circuit.webhook_id,
+            "open_until": circuit.open_until.isoformat(),
+            "consecutive_failures": circuit.consecutive_failures,
+            "reopenings": circuit.reopenings,
+        },
+    )
+    metrics.add_metric(name="CircuitOpened", unit=MetricUnit.Count, value=1)
+    age = (circuit.open_until - circuit.opened_at).total_seconds()
+    metrics.add_metric(name="CircuitOpenAge", unit=MetricUnit.Seconds, value=age)

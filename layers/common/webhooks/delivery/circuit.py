@@ -1,0 +1,149 @@
+"""One endpoint's circuit breaker: closed, open until a time, or half-open with one probe in flight.
+
+- Consecutive failures that say the endpoint is unwell (timeouts, connection and TLS errors, 5xx, 429)
+  open it once they reach the threshold; any answer that shows it is up (2xx, or a 4xx other than
+  429) closes it and clears the count.
+- The open period doubles with each reopening in a row, up to a ceiling, with jitter so endpoints
+  that failed together do not all come back at the same instant.
+- When the period ends, one delivery at a time holds the probe lease; its result closes or reopens
+  the circuit. Every other message of the endpoint waits, deferred, not attempted.
+
+The state is shared by every deliver invocation, so each change is written with the `version` it was
+read at (a conditional update): the first writer wins and the others read again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from webhooks.delivery.outbound import SendResult
+from webhooks.delivery.record import ErrorKind
+
+_UNWELL_ERRORS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.TLS})
+_UNWELL_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+# Each open period is the backed-off period times a factor drawn from this range.
+_JITTER = (0.8, 1.2)
+
+
+class CircuitState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitPolicy:
+    """The deployment's thresholds (template parameters)."""
+
+    failure_threshold: int = 5
+    open_seconds: int = 30
+    max_open_seconds: int = 900
+    # How long a probe may hold the lease: the longest POST (connect + read timeouts) and some margin.
+    probe_lease_seconds: int = 60
+    # While a probe is in flight the endpoint's other messages look again this soon, not at the lease's end.
+    probe_recheck_seconds: int = 5
+
+    def open_period(self, reopenings: int, uniform: Callable[[float, float], float]) -> timedelta:
+        backed_off = min(self.max_open_seconds, self.open_seconds * 2**reopenings)
+        return timedelta(seconds=min(self.max_open_seconds, backed_off * uniform(*_JITTER)))
+
+
+@dataclass(frozen=True, slots=True)
+class Circuit:
+    """One endpoint's breaker as stored; `version` 0 is a circuit never written (closed)."""
+
+    account_id: str
+    webhook_id: str
+    state: CircuitState = CircuitState.CLOSED
+    consecutive_failures: int = 0
+    reopenings: int = 0  # opens in a row without a success between them: the backoff's exponent
+    open_until: datetime | None = None
+    opened_at: datetime | None = None  # when this run of opens began: how long the endpoint has been down
+    probe_until: datetime | None = None
+    version: int = 0
+
+
+class Admission(StrEnum):
+    SEND = "send"  # closed: POST as usual
+    PROBE = "probe"  # the one POST that decides whether it closes (the caller must win the lease first)
+    WAIT = "wait"  # open, or another probe is in flight: defer until `Decision.until`
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    admission: Admission
+    until: datetime | None = None
+
+
+def is_unwell(result: SendResult) -> bool:
+    """A result that counts against the endpoint. A refused address, a redirect or a 4xx is the
+    endpoint (or its URL) answering, not the endpoint being down."""
+    if result.error_kind is ErrorKind.HTTP_STATUS:
+        return result.http_status in _UNWELL_STATUSES
+    return result.error_kind in _UNWELL_ERRORS
+
+
+def admit(circuit: Circuit, policy: CircuitPolicy, now: datetime) -> Decision:
+    """What a message of this endpoint may do now."""
+    if circuit.state is CircuitState.CLOSED:
+        return Decision(Admission.SEND)
+    if circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until:
+        return Decision(Admission.WAIT, circuit.open_until)
+    if circuit.state is CircuitState.HALF_OPEN and circuit.probe_until is not None and now < circuit.probe_until:
+        return Decision(Admission.WAIT, min(circuit.probe_until, now + timedelta(seconds=policy.probe_recheck_seconds)))
+    return Decision(Admission.PROBE)
+
+
+def lease_probe(circuit: Circuit, policy: CircuitPolicy, now: datetime) -> Circuit:
+    """The state written to hold the probe: half-open until the lease ends (an abandoned probe, say a
+    crashed invocation, frees the lease when it expires)."""
+    return replace(
+        circuit,
+        state=CircuitState.HALF_OPEN,
+        probe_until=now + timedelta(seconds=policy.probe_lease_seconds),
+        version=circuit.version + 1,
+    )
+
+
+def after_results(
+    circuit: Circuit,
+    unwell: list[bool],
+    policy: CircuitPolicy,
+    now: datetime,
+    uniform: Callable[[float, float], float] = random.uniform,
+) -> Circuit:
+    """The state after this endpoint's results of one batch, in the order they completed. Returns the
+    circuit itself when nothing changes, so the caller writes only real changes."""
+    state = circuit
+    for failed in unwell:
+        state = _after_failure(state, policy, now, uniform) if failed else _after_success(state)
+    return state if state == circuit else replace(state, version=circuit.version + 1)
+
+
+def _after_success(circuit: Circuit) -> Circuit:
+    if circuit.state is CircuitState.CLOSED and circuit.consecutive_failures == 0:
+        return circuit
+    return Circuit(account_id=circuit.account_id, webhook_id=circuit.webhook_id, version=circuit.version)
+
+
+def _after_failure(
+    circuit: Circuit, policy: CircuitPolicy, now: datetime, uniform: Callable[[float, float], float]
+) -> Circuit:
+    failures = circuit.consecutive_failures + 1
+    probe_failed = circuit.state is CircuitState.HALF_OPEN
+    if circuit.state is CircuitState.OPEN or (not probe_failed and failures < policy.failure_threshold):
+        # Already open (a POST that started before it opened): counted, the period stands.
+        return replace(circuit, consecutive_failures=failures)
+    return replace(
+        circuit,
+        state=CircuitState.OPEN,
+        consecutive_failures=failures,
+        reopenings=circuit.reopenings + 1,
+        open_until=now + policy.open_period(circuit.reopenings, uniform),
+        opened_at=circuit.opened_at or now,
+        probe_until=None,
+    )

@@ -1,0 +1,140 @@
+"""A batch's messages against their endpoints' circuit breakers: hold back what may not be POSTed now,
+then write what the batch's results say about each endpoint.
+
+A held-back message is deferred (sent again with an SQS delay, carrying the time it is due): it is
+not an attempt, so its attempt number and its one-POST claim are untouched. A message deferred for
+longer than the deployment allows is logged `failed` (`circuit_open`) instead, which recovery can send
+again once the endpoint is back.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from webhooks.delivery.attempt import BatchAttempt, DeliveryOutcome
+from webhooks.delivery.circuit import (
+    Admission,
+    Circuit,
+    CircuitPolicy,
+    CircuitState,
+    admit,
+    after_results,
+    is_unwell,
+    lease_probe,
+)
+from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.record import DeliveryStatus, ErrorKind
+from webhooks.delivery.retry import sqs_delay_until
+
+WebhookKey = tuple[str, str]  # (account_id, webhook_id)
+# A circuit written by another invocation between our read and our write: read again, this many times.
+_WRITE_ROUNDS = 3
+
+
+class CircuitStore(Protocol):
+    def read_many(self, keys: Iterable[WebhookKey]) -> dict[WebhookKey, Circuit]:
+        """Every key's circuit; one never written is closed at version 0."""
+        ...
+
+    def save(self, circuit: Circuit) -> bool:
+        """Write it if the stored one is still at `circuit.version - 1`; False when another writer was first."""
+        ...
+
+
+class DeferralQueue(Protocol):
+    def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuardRules:
+    policy: CircuitPolicy
+    max_deferral: timedelta  # the deployment's bound on how long a message may wait for its endpoint
+
+
+class EndpointGuard:
+    def __init__(
+        self,
+        *,
+        circuits: CircuitStore,
+        queue: DeferralQueue,
+        rules: GuardRules,
+        on_opened: Callable[[Circuit], None],
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self._circuits = circuits
+        self._queue = queue
+        self._rules = rules
+        self._on_opened = on_opened
+        self._uniform = uniform
+
+    def hold_back(self, attempts: list[BatchAttempt], now: datetime) -> dict[WebhookKey, Circuit]:
+        """Settle as deferred (or, past the bound, turn into a `failed` claim) each attempt whose endpoint
+        may not be POSTed now; returns the circuits read, for `learn`. `attempts` are those about to POST."""
+        by_endpoint: dict[WebhookKey, list[BatchAttempt]] = defaultdict(list)
+        for attempt in attempts:
+            by_endpoint[(attempt.message.account_id, attempt.message.webhook_id)].append(attempt)
+        if not by_endpoint:
+            return {}
+        circuits = self._circuits.read_many(by_endpoint)
+        for key, endpoint_attempts in by_endpoint.items():
+            decision = admit(circuits[key], self._rules.policy, now)
+            if decision.admission is Admission.SEND:
+                continue
+            held, until = endpoint_attempts, decision.until
+            if decision.admission is Admission.PROBE:
+                leased = lease_probe(circuits[key], self._rules.policy, now)
+                if self._circuits.save(leased):  # ours: the first message is the one probe
+                    circuits[key], held = leased, endpoint_attempts[1:]
+                until = now + timedelta(seconds=self._rules.policy.probe_recheck_seconds)
+            for attempt in held:
+                self._wait(attempt, until or now, now)
+        return circuits
+
+    def learn(self, attempts: list[BatchAttempt], circuits: dict[WebhookKey, Circuit], now: datetime) -> None:
+        """Each endpoint's results of the batch, in order, written onto its circuit (conditionally: on a
+        conflict the circuit is read again and the results applied to what another invocation wrote)."""
+        results: dict[WebhookKey, list[bool]] = defaultdict(list)
+        for attempt in attempts:
+            if attempt.sent is not None:
+                results[(attempt.message.account_id, attempt.message.webhook_id)].append(is_unwell(attempt.sent))
+        for key, unwell in results.items():
+            circuit = circuits[key]
+            for _ in range(_WRITE_ROUNDS):
+                changed = after_results(circuit, unwell, self._rules.policy, now, self._uniform)
+                if changed is circuit:
+                    break
+                if self._circuits.save(changed):
+                    if changed.state is CircuitState.OPEN and circuit.state is not CircuitState.OPEN:
+                        self._on_opened(changed)
+                    break
+                circuit = self._circuits.read_many([key])[key]
+
+    def _wait(self, attempt: BatchAttempt, until: datetime, now: datetime) -> None:
+        message = attempt.message
+        waiting_since = message.deferred_since or now
+        if now - waiting_since < self._rules.max_deferral:
+            deferred = message.model_copy(update={"not_before": until, "deferred_since": waiting_since})
+            attempt.settle(queue_until_due, self._queue, deferred, now)
+            return
+        # Past the bound: its claim is the `failed` record itself, so it is logged and never POSTed.
+        hours = self._rules.max_deferral.total_seconds() / 3600
+        attempt.record = attempt.claimed_record().model_copy(
+            update={
+                "status": DeliveryStatus.FAILED,
+                "completed_at": now,
+                "error_kind": ErrorKind.CIRCUIT_OPEN,
+                "error_detail": f"the endpoint's circuit stayed open for more than {hours:g} h; recover to send again",
+            }
+        )
+
+
+def queue_until_due(queue: DeferralQueue, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
+    """Send the message again, delayed towards its `not_before` (a wait past SQS's 15 minutes is chained)."""
+    assert message.not_before is not None
+    queue.send(message, sqs_delay_until(message.not_before, now))
+    return DeliveryOutcome("deferred")

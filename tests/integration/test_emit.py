@@ -62,6 +62,22 @@ def test_a_license_lifecycle_reaches_every_matching_webhook(platform: Platform, 
     assert "previous_attributes" not in deleted or deleted["previous_attributes"] is None
 
 
+def test_each_message_is_grouped_by_its_webhook_so_fair_queues_serve_each_endpoint_as_a_tenant(
+    platform: Platform, emit: LoadedHandler
+) -> None:
+    # Given two webhooks of one account subscribed to licenses
+    platform.register(a_webhook(webhook_id="noisy"), a_webhook(webhook_id="quiet"))
+    # When three licenses are created
+    for number in range(3):
+        platform.put("LicensesTable", a_license(id=f"lic_{number}"))
+    emit(platform.stream_event("LicensesTable"))
+    # Then every message on the (standard) queue carries its webhook's id as its message group
+    received = platform.received_by_group()
+    assert len(received) == 6
+    assert all(group == body["webhook_id"] for group, body in received)
+    assert {group for group, _ in received} == {"noisy", "quiet"}
+
+
 def test_a_stream_retry_yields_the_same_event_and_delivery_ids(platform: Platform, emit: LoadedHandler) -> None:
     # Given a webhook and one stream record
     platform.register(a_webhook())

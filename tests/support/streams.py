@@ -65,15 +65,21 @@ class Platform:
 
     def received(self, logical_queue: str = "DeliveryQueue") -> list[dict[str, Any]]:
         """Every message on the queue (received and deleted), bodies parsed."""
+        return [body for _, body in self.received_by_group(logical_queue)]
+
+    def received_by_group(self, logical_queue: str = "DeliveryQueue") -> list[tuple[str | None, dict[str, Any]]]:
+        """Every message on the queue (received and deleted): its MessageGroupId and its parsed body."""
         import json
 
         url = self.deployed.queues[logical_queue]
-        bodies: list[dict[str, Any]] = []
+        messages: list[tuple[str | None, dict[str, Any]]] = []
         while True:
-            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            batch = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+            ).get("Messages", [])
             if not batch:
-                return bodies
-            bodies.extend(json.loads(message["Body"]) for message in batch)
+                return messages
+            messages.extend((m.get("Attributes", {}).get("MessageGroupId"), json.loads(m["Body"])) for m in batch)
             self.sqs.delete_message_batch(
                 QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
             )

@@ -25,7 +25,7 @@ def sqs() -> Iterator[tuple[Any, Stubber]]:
 
 
 def _messages(count: int) -> list[DeliveryMessage]:
-    return [a_delivery_message(delivery_id=f"msg_{n}") for n in range(count)]
+    return [a_delivery_message(delivery_id=f"msg_{n}", webhook_id=f"wh_{n % 3}") for n in range(count)]
 
 
 def _ok(ids: list[int], failed: tuple[int, ...] = ()) -> dict[str, Any]:
@@ -40,7 +40,10 @@ def _ok(ids: list[int], failed: tuple[int, ...] = ()) -> dict[str, Any]:
 
 
 def _expect(stubber: Stubber, messages: list[DeliveryMessage], positions: list[int], response: dict[str, Any]) -> None:
-    entries = [{"Id": str(i), "MessageBody": messages[i].model_dump_json()} for i in positions]
+    entries = [
+        {"Id": str(i), "MessageBody": messages[i].model_dump_json(), "MessageGroupId": messages[i].webhook_id}
+        for i in positions
+    ]
     stubber.add_response("send_message_batch", response, {"QueueUrl": QUEUE_URL, "Entries": entries})
 
 
@@ -79,7 +82,12 @@ def test_a_single_message_can_be_sent_with_a_delay(sqs: tuple[Any, Stubber]) -> 
     stubber.add_response(
         "send_message",
         {"MessageId": "m-1", "MD5OfMessageBody": "0" * 32},
-        {"QueueUrl": QUEUE_URL, "MessageBody": message.model_dump_json(), "DelaySeconds": 120},
+        {
+            "QueueUrl": QUEUE_URL,
+            "MessageBody": message.model_dump_json(),
+            "DelaySeconds": 120,
+            "MessageGroupId": message.webhook_id,
+        },
     )
     SqsDeliveryQueue(client, QUEUE_URL).send(message, delay_seconds=120)
 

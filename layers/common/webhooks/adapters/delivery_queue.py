@@ -3,6 +3,10 @@
 `send_batch` packs messages into SendMessageBatch calls (10 entries, at most SQS's 1 MiB in all),
 makes the calls concurrently, and reports every message SQS did not take: the entries listed as
 `Failed` and every entry of a call that failed as a whole (throttled after botocore's retries).
+
+Every message carries its webhook's id as `MessageGroupId`: on a standard queue that makes SQS fair
+queues serve each endpoint's messages as a tenant of its own, so one endpoint's backlog does not
+hold back the quiet ones behind it.
 """
 
 from __future__ import annotations
@@ -46,20 +50,26 @@ class SqsDeliveryQueue:
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None:
         """One message (a retry, a redelivery, a test event); delay up to SQS's 900 seconds."""
         self._client.send_message(
-            QueueUrl=self._queue_url, MessageBody=message.queue_body(), DelaySeconds=delay_seconds
+            QueueUrl=self._queue_url,
+            MessageBody=message.queue_body(),
+            DelaySeconds=delay_seconds,
+            MessageGroupId=message.webhook_id,
         )
 
     def send_batch(self, messages: Sequence[DeliveryMessage]) -> list[int]:
         """Enqueue every message; return the positions of those SQS did not take, in order."""
         groups = list(pack([message.queue_body() for message in messages]))
+        tenants = [message.webhook_id for message in messages]
         if len(groups) <= 1:
-            results = [self._send_group(group) for group in groups]
+            results = [self._send_group(group, tenants) for group in groups]
         else:
-            results = list(self._pool.map(self._send_group, groups))
+            results = list(self._pool.map(lambda group: self._send_group(group, tenants), groups))
         return sorted(position for failed in results for position in failed)
 
-    def _send_group(self, group: list[_Entry]) -> list[int]:
-        entries = [{"Id": str(position), "MessageBody": body} for position, body in group]
+    def _send_group(self, group: list[_Entry], tenants: list[str]) -> list[int]:
+        entries = [
+            {"Id": str(position), "MessageBody": body, "MessageGroupId": tenants[position]} for position, body in group
+        ]
         try:
             response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
         except (ClientError, BotoCoreError) as error:

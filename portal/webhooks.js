@@ -1,4 +1,4 @@
-// The webhook list: status, last delivery outcome, enable/disable, test event, rotate secret, links to
+// The webhook list: status (with the endpoint's circuit when it is not healthy), last delivery outcome, enable/disable, test event, rotate secret, links to
 // edit (and delete), the delivery log and the change history; stored webhooks that do not read back apart.
 import { path } from "./api.js";
 import { clearBanner, h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
@@ -94,6 +94,18 @@ function lastDelivery(screen, webhook) {
   return cell;
 }
 
+/** The endpoint as deliver sees it (its circuit breaker); nothing more while it is healthy. */
+function endpointState(endpoint) {
+  const shown = {
+    failing: () => `failing: ${endpoint.consecutive_failures} in a row`,
+    circuit_open: () => `circuit open until ${when(endpoint.open_until)}`,
+    probing: () => "probing: the next attempt decides",
+  }[endpoint.state];
+  if (!shown) return [];
+  const since = endpoint.down_since ? h("div", { class: "muted" }, "down since ", when(endpoint.down_since)) : [];
+  return h("div", { class: "endpoint-state", "data-testid": "endpoint-state" }, h("span", { class: `badge ${endpoint.state}` }, shown()), since);
+}
+
 function row(screen, webhook, { reload, showSecret }) {
   const id = encodeURIComponent(webhook.webhook_id);
   const toggle = webhook.enabled ? "Disable" : "Enable";
@@ -103,7 +115,12 @@ function row(screen, webhook, { reload, showSecret }) {
     h("td", {}, h("strong", { class: "name" }, webhook.name), h("div", { class: "muted url" }, webhook.url)),
     h("td", {}, webhook.environment),
     h("td", { class: "events" }, webhook.events.join(", ")),
-    h("td", {}, h("span", { class: `badge ${webhook.enabled ? "enabled" : "disabled"}` }, webhook.enabled ? "enabled" : "disabled")),
+    h(
+      "td",
+      {},
+      h("span", { class: `badge ${webhook.enabled ? "enabled" : "disabled"}` }, webhook.enabled ? "enabled" : "disabled"),
+      endpointState(webhook.endpoint),
+    ),
     lastDelivery(screen, webhook),
     h(
       "td",

@@ -10,6 +10,7 @@ from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_reader import DynamoDeliveryLogReader
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
+from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
@@ -19,6 +20,7 @@ from webhooks.api.problems import only_json_bodies, register_problem_handlers
 from webhooks.api.request_body import body_reader
 from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
+from webhooks.delivery.endpoint_health import EndpointStates
 from webhooks.delivery_log.queries import DeliveryQueries
 from webhooks.delivery_log.redelivery import ManualDeliveries
 from webhooks.domain.management import WebhookManagement
@@ -35,6 +37,7 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
         url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
         quota_per_account=settings.webhook_quota_per_account,
     )
+    endpoints = EndpointStates(DynamoEndpointCircuits(clients.dynamodb, settings.endpoint_circuits_table))
     webhooks = DynamoWebhookStore(clients.dynamodb, settings.webhooks_table)
     delivery_log = DynamoDeliveryLogReader(clients.dynamodb, settings.deliveries_table)
     queries = DeliveryQueries(webhooks, delivery_log)
@@ -59,6 +62,7 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     app.include_router(webhook_routes.router)
     app.include_router(delivery_routes.router)
     app.dependency_overrides[webhook_routes.management] = lambda: management
+    app.dependency_overrides[webhook_routes.endpoint_states] = lambda: endpoints
     app.dependency_overrides[delivery_routes.queries] = lambda: queries
     app.dependency_overrides[delivery_routes.manual] = lambda: manual
     register_problem_handlers(app)

@@ -52,9 +52,9 @@ class DeliveryQueueMapping:
             self._sqs.send_message(QueueUrl=self._url, MessageBody=message.queue_body())
 
     def serve_one_batch(self, batch_size: int) -> int:
-        received = self._sqs.receive_message(
-            QueueUrl=self._url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1
-        ).get("Messages", [])
+        received = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         if not received:
             return 0
         response = self._deliver(sqs_event(*(message["Body"] for message in received)))

@@ -30,7 +30,12 @@ def test_settings_parse_the_template_formats() -> None:
 
 def test_manage_and_deliver_settings_read_their_own_variables() -> None:
     manage = ManageSettings.from_environ(
-        COMMON | {"WEBHOOK_QUOTA_PER_ACCOUNT": "5", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
+        COMMON
+        | {
+            "WEBHOOK_QUOTA_PER_ACCOUNT": "5",
+            "ALLOW_HTTP_FOR_DEVELOPMENT": "true",
+            "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test",
+        }
     )
     assert (manage.webhook_quota_per_account, manage.allow_http_for_development) == (5, True)
     deliver = DeliverSettings.from_environ(DELIVER)

@@ -22,7 +22,11 @@ PROBE = textwrap.dedent(
 )
 
 EXTRA = {
-    "functions.manage.app": {"WEBHOOK_QUOTA_PER_ACCOUNT": "100", "ALLOW_HTTP_FOR_DEVELOPMENT": "false"},
+    "functions.manage.app": {
+        "WEBHOOK_QUOTA_PER_ACCOUNT": "100",
+        "ALLOW_HTTP_FOR_DEVELOPMENT": "false",
+        "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-dev",
+    },
     "functions.emit.app": {"TABLE_ENTITIES": "{}"},
     "functions.deliver.app": {
         "DELIVERY_CONCURRENCY": "10",

@@ -74,6 +74,8 @@ class ManageSettings(CommonSettings):
     portal_origin: str = Field(default="", alias="PORTAL_ORIGIN")
     # Only the local stack sets this, so its demo can register http://127.0.0.1:PORT/ receivers.
     allow_loopback_urls: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
+    # Read to show each webhook's endpoint state (deliver writes it).
+    endpoint_circuits_table: str = Field(alias="ENDPOINT_CIRCUITS_TABLE", min_length=1)
 
 
 class EmitSettings(CommonSettings):

@@ -27,6 +27,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
         "AuditTable": frozenset({"dynamodb:PutItem", "dynamodb:Query"}),
         "DeliveriesTable": frozenset({"dynamodb:Query"}),
         "DeliveriesTable/index/*": frozenset({"dynamodb:Query"}),
+        "EndpointCircuitsTable": frozenset({"dynamodb:BatchGetItem"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
     },
     "EmitFunction": {

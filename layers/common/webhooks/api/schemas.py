@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, Strict
 
 from webhooks.api.bodies import Input, Output
 from webhooks.catalogue import CATALOGUE, Environment
+from webhooks.delivery.endpoint_health import EndpointHealth, EndpointState
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import (
@@ -66,6 +67,24 @@ class SecretRotation(_Input):
     )
 
 
+class EndpointView(Output):
+    """The endpoint as deliver sees it now: its circuit breaker."""
+
+    state: EndpointState = Field(
+        description="`healthy`; `failing` (failures in a row, fewer than open the circuit); `circuit_open` (its "
+        "messages wait, not POSTed, until `open_until`); `probing` (one attempt at a time decides whether it closes)."
+    )
+    consecutive_failures: int = Field(
+        description="Attempts in a row that timed out, could not connect, or got 5xx/429."
+    )
+    open_until: datetime | None = Field(description="End of the circuit's current open period, if it opened.")
+    down_since: datetime | None = Field(description="When its circuit first opened in this run of failures.")
+
+
+def previous_secret_expires_at(webhook: Webhook) -> datetime | None:
+    return max((secret.expires_at for secret in webhook.secrets[1:] if secret.expires_at), default=None)
+
+
 class WebhookView(Output):
     """Its own model because it differs from the entity: no secrets, events as a sorted list, no account."""
 
@@ -86,11 +105,15 @@ class WebhookView(Output):
     created_by: str
     updated_by: str
 
+    endpoint: EndpointView
+
     @classmethod
-    def of(cls, webhook: Webhook) -> Self:
-        retiring = [secret.expires_at for secret in webhook.secrets[1:] if secret.expires_at]
+    def of(cls, webhook: Webhook, endpoint: EndpointHealth) -> Self:
         return cls.from_fields(
-            webhook, events=sorted(webhook.events), previous_secret_expires_at=max(retiring, default=None)
+            webhook,
+            events=sorted(webhook.events),
+            previous_secret_expires_at=previous_secret_expires_at(webhook),
+            endpoint=EndpointView.from_fields(endpoint),
         )
 
 

@@ -28,8 +28,10 @@ from webhooks.api.schemas import (
     WebhookPage,
     WebhookUpdate,
     WebhookView,
+    previous_secret_expires_at,
 )
 from webhooks.catalogue import EVENT_NAMES, Environment
+from webhooks.delivery.endpoint_health import EndpointHealth, EndpointStates
 from webhooks.domain.errors import InvalidInput, PreconditionFailed
 from webhooks.domain.management import WebhookFilter, WebhookManagement
 from webhooks.domain.principal import Principal
@@ -44,8 +46,14 @@ def management() -> WebhookManagement:
     raise NotImplementedError("functions/manage/app.py provides the WebhookManagement")
 
 
+def endpoint_states() -> EndpointStates:
+    """Provided by the function's composition root, as `management` is."""
+    raise NotImplementedError("functions/manage/app.py provides the EndpointStates")
+
+
 Caller = Annotated[Principal, Depends(current_principal)]
 Management = Annotated[WebhookManagement, Depends(management)]
+Endpoints = Annotated[EndpointStates, Depends(endpoint_states)]
 IfMatch = Annotated[str | None, Header(alias="if-match", description="An ETag of this webhook (its version).")]
 Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page.")]
 NO_STORE = {"Cache-Control": "no-store"}
@@ -81,11 +89,11 @@ def expected_version(if_match: str | None) -> int | None:
     return int(tag.group(1))
 
 
-def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[WebhookView]:
+def _view(webhook: Webhook, endpoints: EndpointStates) -> Response[WebhookView]:
     return Response(
-        status_code=status.value,
+        status_code=HTTPStatus.OK.value,
         content_type="application/json",
-        body=WebhookView.of(webhook),
+        body=WebhookView.of(webhook, endpoints.of([webhook])[webhook.webhook_id]),
         headers={"ETag": etag(webhook)},
     )
 
@@ -98,7 +106,8 @@ def _view(webhook: Webhook, status: HTTPStatus = HTTPStatus.OK) -> Response[Webh
 )
 def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> Response[CreatedWebhook]:
     webhook, secret = service.create(caller, body.to_draft())
-    created = CreatedWebhook(**WebhookView.of(webhook).model_dump(), secret=secret)
+    # A new webhook has had no attempt yet: its endpoint is healthy without a read.
+    created = CreatedWebhook(**WebhookView.of(webhook, EndpointHealth()).model_dump(), secret=secret)
     return Response(
         status_code=HTTPStatus.CREATED.value,
         content_type="application/json",
@@ -116,6 +125,7 @@ def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> 
 def list_webhooks(
     caller: Caller,
     service: Management,
+    endpoints: Endpoints,
     *,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
@@ -129,8 +139,9 @@ def list_webhooks(
     page = service.list_page(caller, WebhookFilter(environment, enabled, event), limit, cursor)
     if page.damaged:
         metrics.add_metric(name="DamagedWebhooks", unit=MetricUnit.Count, value=len(page.damaged))
+    health = endpoints.of(page.items)
     return WebhookPage(
-        items=[WebhookView.of(webhook) for webhook in page.items],
+        items=[WebhookView.of(webhook, health[webhook.webhook_id]) for webhook in page.items],
         next_cursor=page.next_cursor,
         damaged=[DamagedWebhookView.of(damaged) for damaged in page.damaged],
     )
@@ -142,8 +153,8 @@ def list_webhooks(
     responses=responses(HTTPStatus.OK, WebhookView, 404, 409),
     summary="Read one webhook (no secret); 409 webhook-damaged when it does not read back",
 )
-def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Response[WebhookView]:
-    return _view(service.get(caller, webhook_id))
+def get_webhook(webhook_id: str, caller: Caller, service: Management, endpoints: Endpoints) -> Response[WebhookView]:
+    return _view(service.get(caller, webhook_id), endpoints)
 
 
 @router.patch(
@@ -153,9 +164,15 @@ def get_webhook(webhook_id: str, caller: Caller, service: Management) -> Respons
     summary="Change, enable or disable; repairs a damaged webhook when it sets every damaged field",
 )
 def update_webhook(
-    webhook_id: str, body: WebhookUpdate, caller: Caller, service: Management, if_match: IfMatch = None
+    webhook_id: str,
+    body: WebhookUpdate,
+    caller: Caller,
+    service: Management,
+    *,
+    endpoints: Endpoints,
+    if_match: IfMatch = None,
 ) -> Response[WebhookView]:
-    return _view(service.update(caller, webhook_id, body.to_patch(), expected_version(if_match)))
+    return _view(service.update(caller, webhook_id, body.to_patch(), expected_version(if_match)), endpoints)
 
 
 @router.delete(
@@ -191,7 +208,7 @@ def rotate_secret(
     rotated = RotatedSecret(
         webhook_id=webhook.webhook_id,
         secret=secret,
-        previous_secret_expires_at=WebhookView.of(webhook).previous_secret_expires_at,
+        previous_secret_expires_at=previous_secret_expires_at(webhook),
         version=webhook.version,
     )
     headers = {"ETag": etag(webhook)} | NO_STORE

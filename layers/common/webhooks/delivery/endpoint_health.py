@@ -1,0 +1,59 @@
+"""What an admin is shown of a webhook's endpoint: its circuit breaker as deliver last wrote it, read
+in one batch for a page of webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from webhooks.delivery.circuit import Circuit, CircuitState
+from webhooks.domain.webhook import Webhook
+
+
+class EndpointState(StrEnum):
+    HEALTHY = "healthy"  # its last attempt was answered
+    FAILING = "failing"  # failures in a row, fewer than open the circuit
+    CIRCUIT_OPEN = "circuit_open"  # not POSTed until `open_until`; its messages wait
+    PROBING = "probing"  # the open period is over: one attempt at a time decides whether it closes
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    state: EndpointState = EndpointState.HEALTHY
+    consecutive_failures: int = 0
+    open_until: datetime | None = None
+    down_since: datetime | None = None
+
+
+def endpoint_health(circuit: Circuit, now: datetime) -> EndpointHealth:
+    if circuit.state is CircuitState.CLOSED:
+        state = EndpointState.FAILING if circuit.consecutive_failures else EndpointState.HEALTHY
+        return EndpointHealth(state, circuit.consecutive_failures)
+    still_open = circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until
+    return EndpointHealth(
+        EndpointState.CIRCUIT_OPEN if still_open else EndpointState.PROBING,
+        circuit.consecutive_failures,
+        circuit.open_until,
+        circuit.opened_at,
+    )
+
+
+class CircuitReader(Protocol):
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Circuit]: ...
+
+
+class EndpointStates:
+    def __init__(self, circuits: CircuitReader, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._circuits = circuits
+        self._clock = clock
+
+    def of(self, webhooks: Sequence[Webhook]) -> dict[str, EndpointHealth]:
+        """Each webhook's endpoint health by webhook id (one read for all of them; none for none)."""
+        if not webhooks:
+            return {}
+        circuits = self._circuits.read_many((webhook.account_id, webhook.webhook_id) for webhook in webhooks)
+        now = self._clock()
+        return {webhook_id: endpoint_health(circuit, now) for (_, webhook_id), circuit in circuits.items()}

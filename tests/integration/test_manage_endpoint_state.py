@@ -1,0 +1,65 @@
+"""An admin sees each webhook's endpoint as deliver sees it: healthy, failing, or its circuit open until
+a time, in the webhook's view and in the list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.integration.conftest import MotoAws
+from tests.support.builders import a_webhook_request
+from tests.support.handlers import LoadedHandler
+from tests.support.manage_api import ManageApi
+from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
+from webhooks.delivery.circuit import Circuit, CircuitState
+
+
+@pytest.fixture
+def api(handler_for: Callable[..., LoadedHandler]) -> ManageApi:
+    return ManageApi(handler_for("ManageFunction"))
+
+
+@pytest.fixture
+def circuits(aws: MotoAws) -> DynamoEndpointCircuits:
+    """Deliver's side: the circuits as deliver writes them."""
+    return DynamoEndpointCircuits(aws.session.client("dynamodb"), aws.deployed.tables["EndpointCircuitsTable"])
+
+
+def test_an_open_circuit_shows_in_the_view_and_the_list_and_a_new_webhook_is_healthy(
+    api: ManageApi, circuits: DynamoEndpointCircuits
+) -> None:
+    # Given two webhooks, and deliver having opened the circuit of one of them
+    created = api("POST", "/webhooks", body=a_webhook_request(name="down"))
+    down = created.body["webhook_id"]
+    up = api("POST", "/webhooks", body=a_webhook_request(name="up")).body["webhook_id"]
+    open_until = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
+    down_since = open_until - timedelta(hours=1)
+    opened = Circuit(
+        account_id="acme",  # ADMIN's account
+        webhook_id=down,
+        state=CircuitState.OPEN,
+        consecutive_failures=7,
+        reopenings=2,
+        open_until=open_until,
+        opened_at=down_since,
+        version=1,
+    )
+    assert circuits.save(opened)
+    # When the admin reads it and lists the account's webhooks
+    read = api("GET", f"/webhooks/{down}")
+    listed = {item["webhook_id"]: item["endpoint"] for item in api("GET", "/webhooks").body["items"]}
+    # Then both say its circuit is open, until when, and since when the endpoint is down
+    shown = {
+        "state": "circuit_open",
+        "consecutive_failures": 7,
+        "open_until": open_until.isoformat().replace("+00:00", "Z"),
+        "down_since": down_since.isoformat().replace("+00:00", "Z"),
+    }
+    assert read.body["endpoint"] == shown
+    assert listed[down] == shown
+    # And the other webhook, like a webhook just created, is healthy
+    healthy = {"state": "healthy", "consecutive_failures": 0, "open_until": None, "down_since": None}
+    assert listed[up] == healthy
+    assert created.body["endpoint"] == healthy

@@ -1,0 +1,80 @@
+"""What an admin is shown of an endpoint, from its circuit as deliver last wrote it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from tests.support.builders import NOW, a_webhook
+from tests.support.fakes import InMemoryCircuits
+from webhooks.delivery.circuit import Circuit, CircuitState
+from webhooks.delivery.endpoint_health import EndpointHealth, EndpointState, EndpointStates, endpoint_health
+
+DOWN_SINCE = NOW - timedelta(hours=2)
+
+
+def a_circuit(**fields: object) -> Circuit:
+    return Circuit(**({"account_id": "acme", "webhook_id": "wh_1"} | fields))  # type: ignore[arg-type]
+
+
+def test_a_circuit_never_written_is_a_healthy_endpoint() -> None:
+    assert endpoint_health(a_circuit(), NOW) == EndpointHealth(EndpointState.HEALTHY)
+
+
+def test_failures_below_the_threshold_are_failing_with_their_count() -> None:
+    assert endpoint_health(a_circuit(consecutive_failures=3, version=3), NOW) == EndpointHealth(
+        EndpointState.FAILING, consecutive_failures=3
+    )
+
+
+def test_an_open_circuit_says_until_when_and_since_when_the_endpoint_is_down() -> None:
+    # Given a circuit opened two hours ago, open for another minute
+    circuit = a_circuit(
+        state=CircuitState.OPEN,
+        consecutive_failures=9,
+        open_until=NOW + timedelta(minutes=1),
+        opened_at=DOWN_SINCE,
+        version=9,
+    )
+    # Then it is shown open, with both times
+    assert endpoint_health(circuit, NOW) == EndpointHealth(
+        EndpointState.CIRCUIT_OPEN, 9, NOW + timedelta(minutes=1), DOWN_SINCE
+    )
+    # And once the period is over, the next attempt is a probe
+    assert endpoint_health(circuit, NOW + timedelta(minutes=2)).state is EndpointState.PROBING
+
+
+def test_a_probe_in_flight_is_probing() -> None:
+    circuit = a_circuit(state=CircuitState.HALF_OPEN, probe_until=NOW + timedelta(seconds=60), opened_at=DOWN_SINCE)
+    assert endpoint_health(circuit, NOW).state is EndpointState.PROBING
+
+
+@dataclass
+class CountingCircuits(InMemoryCircuits):
+    reads: list[list[tuple[str, str]]] = field(default_factory=list)
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Circuit]:
+        wanted = list(keys)
+        self.reads.append(wanted)
+        return super().read_many(wanted)
+
+
+def test_a_page_of_webhooks_is_read_in_one_call_and_none_for_an_empty_page() -> None:
+    # Given two webhooks, one of whose endpoints is down
+    circuits = CountingCircuits()
+    circuits.circuits[("acme", "down")] = a_circuit(
+        webhook_id="down", state=CircuitState.OPEN, open_until=NOW + timedelta(seconds=30), opened_at=NOW, version=5
+    )
+    states = EndpointStates(circuits, clock=lambda: NOW)
+    # When their states are read
+    health = states.of([a_webhook(webhook_id="up"), a_webhook(webhook_id="down")])
+    # Then each has its own, from one read
+    assert {webhook_id: h.state for webhook_id, h in health.items()} == {
+        "up": EndpointState.HEALTHY,
+        "down": EndpointState.CIRCUIT_OPEN,
+    }
+    assert len(circuits.reads) == 1
+    # And an empty page reads nothing
+    assert states.of([]) == {}
+    assert len(circuits.reads) == 1

@@ -18,7 +18,7 @@ from webhooks.config import DeliverSettings
 from webhooks.delivery.circuit import CircuitPolicy
 from webhooks.delivery.deliverer import Deliverer, DeliveryRules
 from webhooks.delivery.endpoint_guard import EndpointGuard, GuardRules
-from webhooks.delivery.sqs_batch import deliver_sqs_batch, report_circuit_opened
+from webhooks.delivery.sqs_batch import deliver_sqs_batch, report_circuit_opened, report_slow_lane_entered
 from webhooks.observability import instrument
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -32,15 +32,19 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
     guard = EndpointGuard(
         circuits=DynamoEndpointCircuits(clients.dynamodb, settings.endpoint_circuits_table),
         queue=queue,
+        slow_lane=SqsDeliveryQueue(clients.sqs, settings.slow_delivery_queue_url),
         rules=GuardRules(
             policy=CircuitPolicy(
                 failure_threshold=settings.circuit_failure_threshold,
                 open_seconds=settings.circuit_open_seconds,
                 max_open_seconds=settings.circuit_max_open_seconds,
+                slow_attempt_seconds=settings.slow_attempt_seconds,
+                slow_lane_seconds=settings.slow_lane_seconds,
             ),
             max_deferral=timedelta(hours=settings.max_deferral_hours),
         ),
         on_opened=report_circuit_opened,
+        on_slowed=report_slow_lane_entered,
     )
     deliverer = Deliverer(
         webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
@@ -61,7 +65,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
     )
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return deliver_sqs_batch(deliverer, event.get("Records", []))
+        return deliver_sqs_batch(deliverer, event.get("Records", []), settings.slow_delivery_queue_url)
 
     return instrument(handle, tracing_enabled=settings.tracing_enabled)
 

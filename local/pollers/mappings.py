@@ -48,6 +48,13 @@ def _get_att_target(value: Any) -> str:
     raise ValueError(f"expected Fn::GetAtt of a template resource, got {value!r}")
 
 
+def _parameter_or_value(cfn: dict[str, Any], value: Any) -> Any:
+    """A literal, or a `Ref` to a template parameter at its default (what the local stack deploys)."""
+    if isinstance(value, dict) and "Ref" in value:
+        return cfn["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
 def event_source_mappings(cfn: dict[str, Any]) -> list[EventSourceMapping]:
     mappings = []
     for logical_id, resource in sorted(cfn["Resources"].items()):
@@ -70,7 +77,9 @@ def event_source_mappings(cfn: dict[str, Any]) -> list[EventSourceMapping]:
                 maximum_record_age_seconds=int(properties.get("MaximumRecordAgeInSeconds", -1)),
                 report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
                 on_failure=_get_att_target(destination) if destination else None,
-                maximum_concurrency=int(properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1)),
+                maximum_concurrency=int(
+                    _parameter_or_value(cfn, properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1))
+                ),
             )
         )
     return mappings

@@ -25,6 +25,7 @@ from webhooks.catalogue import Environment
 # A metric as CloudWatch identifies it: namespace, name, and its dimensions (name, value), sorted.
 Metric = tuple[str, str, tuple[tuple[str, str], ...]]
 LOOPBACK = {"ALLOW_LOOPBACK_DELIVERY": "true", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
+SLOW = {"SLOW_ATTEMPT_SECONDS": "0.2"}  # an answer after 300 ms is slow
 
 
 def _resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -94,7 +95,8 @@ def emitted_metrics(
     ok = a_webhook(webhook_id="ok", url=receiver.url("/ok"), environment=Environment.DEVELOPMENT)
     failing = a_webhook(webhook_id="failing", url=receiver.url("/client-error"), environment=Environment.DEVELOPMENT)
     down = a_webhook(webhook_id="down", url=receiver.url("/server-error"), environment=Environment.DEVELOPMENT)
-    platform.register(a_webhook(), ok, failing, down)
+    slow = a_webhook(webhook_id="slow", url=receiver.url("/slow?ms=300"), environment=Environment.DEVELOPMENT)
+    platform.register(a_webhook(), ok, failing, down, slow)
     platform.store(a_stored_webhook(a_webhook(webhook_id="damaged"), read_timeout_ms=0))
     platform.put("LicensesTable", a_license())
     handler_for("EmitFunction")(platform.stream_event("LicensesTable"))
@@ -103,12 +105,14 @@ def emitted_metrics(
         fields = {"delivery_id": f"msg_{webhook_id}", "webhook_id": webhook_id, "environment": Environment.DEVELOPMENT}
         return a_delivery_message(**(fields | overrides)).model_dump_json()
 
-    deliver = handler_for("DeliverFunction", **LOOPBACK)
+    deliver = handler_for("DeliverFunction", **LOOPBACK, **SLOW)
     not_due = {"not_before": datetime.now(UTC) + timedelta(hours=1)}
     batch = [message("ok"), message("failing"), message("unknown"), message("later", **not_due), message("damaged")]
     deliver(sqs_event(*batch, "{}"))
     threshold = int(_parameter_default("CircuitFailureThreshold"))
     deliver(sqs_event(*(message("down", delivery_id=f"msg_down_{n}") for n in range(threshold))))  # circuit opens
+    deliver(sqs_event(message("slow")))  # flagged slow
+    deliver(sqs_event(message("slow", delivery_id="msg_slow_again")))  # moved to the slow lane
     deliver(sqs_event(message("ok")))  # the same attempt again: a duplicate
     dynamodb = client("dynamodb")
     DynamoFaults(dynamodb).throttle("PutItem", times=1)
@@ -215,7 +219,14 @@ def test_the_dashboard_charts_what_the_functions_emit_and_every_delivery_outcome
     assert not missing, f"the dashboard charts metrics no function emits: {missing}"
     # And every delivery outcome deliver counts has a line
     outcomes = {name for _, name, _ in emitted_metrics if name.startswith("Delivery") and name != "DeliveryDuration"}
-    assert {"DeliverySucceeded", "DeliveryFailed", "DeliverySkipped", "DeliveryDuplicate", "DeliveryError"} <= outcomes
+    assert {
+        "DeliverySucceeded",
+        "DeliveryFailed",
+        "DeliverySkipped",
+        "DeliveryDuplicate",
+        "DeliveryError",
+        "DeliveryMoved",
+    } <= outcomes
     assert outcomes <= {name for _, name, _ in custom}
     # And events are broken down by the dimensions emit gives its Events metric
     (search,) = _searches(dashboard)
@@ -229,7 +240,8 @@ def test_the_dashboard_charts_what_the_functions_emit_and_every_delivery_outcome
 
 def test_the_dashboard_charts_the_queues_and_streams_that_alarm() -> None:
     charted = _charted_metrics(_dashboard())
-    assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", "<DeliveryQueue.QueueName>"),)) in charted
+    for lane in ("DeliveryQueue", "SlowDeliveryQueue"):
+        assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", f"<{lane}.QueueName>"),)) in charted
     for queue in ("DeliveryDeadLetterQueue", "EmitFailureQueue"):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", f"<{queue}.QueueName>"),)) in charted
     assert ("AWS/Lambda", "IteratorAge", (("FunctionName", "<EmitFunction>"),)) in charted

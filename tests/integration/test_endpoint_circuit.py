@@ -1,6 +1,7 @@
-"""An endpoint that goes down and comes back, through the deliver handler, moto's queue and tables, and a
-real receiver: its circuit opens, its messages wait without being attempted, and once it answers again
-each of its events is delivered once or was logged failed, none POSTed twice."""
+"""Endpoints through the deliver handler, moto's queues and tables, and a real receiver. One goes down and
+comes back: its circuit opens, its messages wait without being attempted, and once it answers again each
+of its events is delivered once or was logged failed, none POSTed twice. One answers slowly: its messages
+move to the slow lane and are POSTed there once."""
 
 from __future__ import annotations
 
@@ -42,9 +43,12 @@ class DeliveryQueueMapping:
     """Lambda's SQS event source mapping in miniature: receive a batch, invoke deliver, delete what it
     did not report in `batchItemFailures`."""
 
-    def __init__(self, aws: MotoAws, deliver: LoadedHandler) -> None:
+    def __init__(self, aws: MotoAws, deliver: LoadedHandler, queue: str = "DeliveryQueue") -> None:
         self._sqs = _test_client("sqs")
-        self._url = aws.deployed.queues["DeliveryQueue"]
+        self._url = aws.deployed.queues[queue]
+        self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         self._deliver = deliver
 
     def send(self, messages: list[DeliveryMessage]) -> None:
@@ -57,7 +61,7 @@ class DeliveryQueueMapping:
         )
         if not received:
             return 0
-        response = self._deliver(sqs_event(*(message["Body"] for message in received)))
+        response = self._deliver(sqs_event(*(message["Body"] for message in received), queue_arn=self._arn))
         failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
         done = [
             {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
@@ -125,3 +129,34 @@ def test_a_dead_endpoint_that_comes_back_gets_each_waiting_event_once_and_none_t
     # And the circuit is closed again, with nothing left on the queue
     assert _circuit_state(aws, first[0]) is CircuitState.CLOSED
     assert mapping.serve_one_batch(batch_size=10) == 0
+
+
+def test_a_slow_endpoints_messages_move_to_the_slow_lane_and_are_posted_there_once(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler], log: DeliveryLogTable
+) -> None:
+    # Given a webhook whose endpoint answers 200 after 300 ms, and deliver counting 200 ms as slow
+    Platform(aws.deployed).register(
+        a_webhook(webhook_id=WEBHOOK_ID, url=receiver.url("/slow?ms=300"), environment=Environment.DEVELOPMENT)
+    )
+    deliver = handler_for("DeliverFunction", **LOOPBACK, SLOW_ATTEMPT_SECONDS="0.2")
+    main_lane, slow_lane = DeliveryQueueMapping(aws, deliver), DeliveryQueueMapping(aws, deliver, "SlowDeliveryQueue")
+    first, later = _messages(range(1)), _messages(range(1, 6))
+    # When its first message is delivered from the main lane, and five more arrive there
+    main_lane.send(first)
+    assert main_lane.serve_one_batch(batch_size=10) == 1
+    main_lane.send(later)
+    assert main_lane.serve_one_batch(batch_size=10) == 5
+    # Then only the first was POSTed from the main lane; the others were moved, unclaimed
+    assert len(receiver.requests) == 1
+    assert _statuses(log, later) == {m.delivery_id: [] for m in later}
+    # When the slow lane serves its queue
+    slow_lane.serve_until(
+        lambda: all(statuses == [DeliveryStatus.SUCCEEDED] for statuses in _statuses(log, later).values()),
+        batch_size=10,
+    )
+    # Then each moved message was POSTed once, from there, and both queues are empty
+    assert sorted(request.headers["webhook-id"] for request in receiver.requests) == sorted(
+        m.delivery_id for m in first + later
+    )
+    assert main_lane.serve_one_batch(batch_size=10) == 0
+    assert slow_lane.serve_one_batch(batch_size=10) == 0

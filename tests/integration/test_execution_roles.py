@@ -40,7 +40,11 @@ RUNTIME_GRANTS: dict[str, dict[str, set[str]]] = {
         **{f"{table}/stream/*": {"dynamodb:ListStreams"} for table in DOMAIN_TABLES},
         "EmitFailureQueue": {"sqs:SendMessage"},
     },
-    "DeliverFunction": {"DeliverLogGroup:*": LOG_ACTIONS, "DeliveryQueue": QUEUE_POLL_ACTIONS},
+    "DeliverFunction": {
+        "DeliverLogGroup:*": LOG_ACTIONS,
+        "DeliveryQueue": QUEUE_POLL_ACTIONS,
+        "SlowDeliveryQueue": QUEUE_POLL_ACTIONS,
+    },
 }
 
 
@@ -157,14 +161,14 @@ def test_the_emit_role_may_only_send_to_its_on_failure_destination() -> None:
     assert senders == destinations == {"EmitFailureQueue"}
 
 
-def test_the_deliver_role_polls_exactly_the_queue_its_mapping_consumes() -> None:
-    # Given the queue deliver's event source mapping polls
-    (mapping,) = event_source_mappings("DeliverFunction")
+def test_the_deliver_role_polls_exactly_the_queues_its_mappings_consume() -> None:
+    # Given the queues deliver's event source mappings poll (the main lane and the slow lane)
+    polled = {logical_resource(mapping["EventSourceArn"]) for mapping in event_source_mappings("DeliverFunction")}
     # When the deliver role's QueueSource policy is read
     queue_grants = statement_grants(role_policies("DeliverFunction", tracing=False)["QueueSource"])
-    # Then it may poll that queue and no other
-    assert queue_grants == {logical_resource(mapping["EventSourceArn"]): QUEUE_POLL_ACTIONS}
-    assert logical_resource(mapping["EventSourceArn"]) == "DeliveryQueue"
+    # Then it may poll those queues and no other
+    assert queue_grants == dict.fromkeys(polled, QUEUE_POLL_ACTIONS)
+    assert polled == {"DeliveryQueue", "SlowDeliveryQueue"}
 
 
 def _roles_stack(tracing: bool) -> dict[str, Any]:

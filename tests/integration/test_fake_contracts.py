@@ -4,6 +4,7 @@ so a fake that drifts from its adapter fails here instead of letting a unit test
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -334,7 +335,7 @@ def test_a_test_slot_is_refused_for_a_webhook_that_is_not_stored(webhooks: Webho
 def test_a_circuit_never_written_reads_closed_and_a_written_one_reads_back_whole(
     circuits: InMemoryCircuits | DynamoEndpointCircuits,
 ) -> None:
-    # Given one endpoint's circuit written open, and another endpoint's never written
+    # Given one endpoint's circuit written open with every field set, and another endpoint's never written
     opened = Circuit(
         account_id="acme",
         webhook_id="wh_down",
@@ -343,8 +344,11 @@ def test_a_circuit_never_written_reads_closed_and_a_written_one_reads_back_whole
         reopenings=1,
         open_until=NOW + timedelta(seconds=30),
         opened_at=NOW,
+        probe_until=NOW + timedelta(seconds=90),
+        slow_until=NOW + timedelta(seconds=300),
         version=1,
     )
+    assert all(getattr(opened, field.name) is not None for field in dataclasses.fields(opened))
     assert circuits.save(opened)
 
     # When both are read, with a key of another account that has the same webhook id

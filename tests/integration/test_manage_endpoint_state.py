@@ -56,10 +56,17 @@ def test_an_open_circuit_shows_in_the_view_and_the_list_and_a_new_webhook_is_hea
         "consecutive_failures": 7,
         "open_until": open_until.isoformat().replace("+00:00", "Z"),
         "down_since": down_since.isoformat().replace("+00:00", "Z"),
+        "slow_lane_until": None,
     }
     assert read.body["endpoint"] == shown
     assert listed[down] == shown
     # And the other webhook, like a webhook just created, is healthy
-    healthy = {"state": "healthy", "consecutive_failures": 0, "open_until": None, "down_since": None}
+    healthy = {
+        "state": "healthy",
+        "consecutive_failures": 0,
+        "open_until": None,
+        "down_since": None,
+        "slow_lane_until": None,
+    }
     assert listed[up] == healthy
     assert created.body["endpoint"] == healthy

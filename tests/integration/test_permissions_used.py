@@ -67,8 +67,10 @@ def test_emit_performs_every_action_it_is_granted(aws: MotoAws, handler_for: Cal
 def test_deliver_performs_every_action_it_is_granted(
     aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
 ) -> None:
-    # Given the deliver function and three webhooks with retries: one answering 200, one 503, one 410 Gone
-    deliver = handler_for("DeliverFunction", ALLOW_LOOPBACK_DELIVERY="true", ALLOW_HTTP_FOR_DEVELOPMENT="true")
+    # Given the deliver function and four webhooks with retries: answering 200, 503, 410 Gone, and 200 slowly
+    deliver = handler_for(
+        "DeliverFunction", ALLOW_LOOPBACK_DELIVERY="true", ALLOW_HTTP_FOR_DEVELOPMENT="true", SLOW_ATTEMPT_SECONDS="0.2"
+    )
     webhooks = [
         a_webhook(
             webhook_id=f"wh-{answer}",
@@ -76,7 +78,7 @@ def test_deliver_performs_every_action_it_is_granted(
             environment=Environment.DEVELOPMENT,
             retry_policy=RetryPolicy(max_attempts=3),
         )
-        for answer in ("ok", "server-error", "gone")
+        for answer in ("ok", "server-error", "gone", "slow")
     ]
     Platform(aws.deployed).register(*webhooks)
     messages = [
@@ -85,10 +87,14 @@ def test_deliver_performs_every_action_it_is_granted(
         ).model_dump_json()
         for webhook in webhooks
     ]
-    # When a batch with a message for each is delivered
+    slow_again = a_delivery_message(
+        delivery_id="msg_slow_again", webhook_id="wh-slow", environment=Environment.DEVELOPMENT
+    ).model_dump_json()
+    # When a batch with a message for each is delivered, then another message for the slow one
     response = deliver(sqs_event(*messages))
-    # Then each was posted (the 503 retried later, the 410 disabling its webhook), and every declared
-    # action was performed
-    assert response == {"batchItemFailures": []}
-    assert sorted(receiver.paths()) == ["/gone", "/ok", "/server-error"]
+    moved = deliver(sqs_event(slow_again))
+    # Then each was posted (the 503 retried later, the 410 disabling its webhook, the slow one flagged and its
+    # next message moved to the slow lane), and every declared action was performed
+    assert response == moved == {"batchItemFailures": []}
+    assert sorted(receiver.paths()) == ["/gone", "/ok", "/server-error", "/slow"]
     assert deliver.performed == AwsCallRecorder.declared("DeliverFunction")

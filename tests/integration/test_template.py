@@ -37,7 +37,12 @@ def test_the_data_plane_is_created_from_the_template(aws: MotoAws) -> None:
         "WebhooksTable", "DeliveriesTable", "AuditTable", "EndpointCircuitsTable",
         "LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable",
     }  # fmt: skip
-    assert set(aws.deployed.queues) == {"DeliveryQueue", "DeliveryDeadLetterQueue", "EmitFailureQueue"}
+    assert set(aws.deployed.queues) == {
+        "DeliveryQueue",
+        "SlowDeliveryQueue",
+        "DeliveryDeadLetterQueue",
+        "EmitFailureQueue",
+    }
     for logical_id in ("LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable"):
         table = dynamodb.describe_table(TableName=aws.deployed.tables[logical_id])["Table"]
         assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
@@ -138,13 +143,17 @@ def test_stream_mappings_retry_boundedly_and_never_block_the_shard() -> None:
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["EmitFailureQueue", "Arn"]}
 
 
-def test_the_delivery_queue_outlasts_six_deliver_timeouts() -> None:
+def test_both_delivery_queues_outlast_six_deliver_timeouts_and_share_the_dead_letter_queue() -> None:
     resources = translated_template()["Resources"]
-    (mapping,) = event_source_mappings("DeliverFunction")
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
+    mappings = event_source_mappings("DeliverFunction")
     timeout = resources["DeliverFunction"]["Properties"]["Timeout"]
-    assert resources["DeliveryQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+    queues = [mapping["EventSourceArn"]["Fn::GetAtt"][0] for mapping in mappings]
+    assert sorted(queues) == ["DeliveryQueue", "SlowDeliveryQueue"]
+    for mapping, queue in zip(mappings, queues, strict=True):
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        properties = resources[queue]["Properties"]
+        assert properties["VisibilityTimeout"] >= 6 * timeout
+        assert properties["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]}
 
 
 # What a batch does around its POSTs (one webhook read, the claims, one result write with its retry
@@ -153,12 +162,12 @@ BATCH_BOOKKEEPING_SECONDS = 10
 
 
 def _deliver_timing() -> tuple[int, int, int]:
-    """The deliver function's timeout, the queue mapping's batch size and the POSTs it sends at once."""
+    """The deliver function's timeout, the largest batch its queue mappings hand it, and the POSTs it
+    sends at once."""
     properties = translated_template()["Resources"]["DeliverFunction"]["Properties"]
-    (mapping,) = event_source_mappings("DeliverFunction")
     return (
         properties["Timeout"],
-        mapping["BatchSize"],
+        max(mapping["BatchSize"] for mapping in event_source_mappings("DeliverFunction")),
         int(properties["Environment"]["Variables"]["DELIVERY_CONCURRENCY"]),
     )
 

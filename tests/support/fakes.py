@@ -103,14 +103,22 @@ GUARD_RULES = GuardRules(policy=CircuitPolicy(), max_deferral=timedelta(hours=6)
 
 
 def a_guard(
-    queue: DeferralQueue, circuits: InMemoryCircuits | None = None, opened: list[Circuit] | None = None
+    queue: DeferralQueue,
+    circuits: InMemoryCircuits | None = None,
+    opened: list[Circuit] | None = None,
+    *,
+    slow_lane: DeferralQueue | None = None,
+    slowed: list[Circuit] | None = None,
 ) -> EndpointGuard:
-    """The endpoint guard on in-memory circuits, with the template's default thresholds."""
+    """The endpoint guard on in-memory circuits, with the template's default thresholds; the slow lane's
+    queue is a RecordingQueue of its own unless given."""
     return EndpointGuard(
         circuits=circuits if circuits is not None else InMemoryCircuits(),
         queue=queue,
+        slow_lane=slow_lane if slow_lane is not None else RecordingQueue(),
         rules=GUARD_RULES,
         on_opened=(opened if opened is not None else []).append,
+        on_slowed=(slowed if slowed is not None else []).append,
         uniform=lambda low, high: (low + high) / 2,
     )
 

@@ -17,7 +17,11 @@ COMMON = {
     "PERMITTED_EVENTS": "license.*,contract.created",
     "DELIVERY_LOG_RETENTION_DAYS": "30",
 }
-DELIVER = COMMON | {"DELIVERY_CONCURRENCY": "8", "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test"}
+DELIVER = COMMON | {
+    "DELIVERY_CONCURRENCY": "8",
+    "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test",
+    "SLOW_DELIVERY_QUEUE_URL": "https://sqs.example/123/slow",
+}
 
 
 def test_settings_parse_the_template_formats() -> None:

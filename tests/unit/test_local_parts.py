@@ -24,9 +24,17 @@ def test_the_pollers_follow_the_templates_event_source_mappings():
         "EmitFunctionProducts",
         "EmitFunctionContracts",
         "DeliverFunctionQueue",
+        "DeliverFunctionSlowLane",
     }
     assert mappings["EmitFunctionLicenses"] == a_stream_mapping(batching_window_seconds=1.0)
     assert mappings["DeliverFunctionQueue"] == a_queue_mapping(batching_window_seconds=1.0, maximum_concurrency=20)
+    # The slow lane's concurrency is a template parameter, taken at its default
+    assert mappings["DeliverFunctionSlowLane"] == a_queue_mapping(
+        logical_id="DeliverFunctionSlowLane",
+        source="SlowDeliveryQueue",
+        batching_window_seconds=1.0,
+        maximum_concurrency=2,
+    )
 
 
 def test_functions_load_from_their_code_uri_and_handler():

@@ -31,6 +31,7 @@ EXTRA = {
     "functions.deliver.app": {
         "DELIVERY_CONCURRENCY": "10",
         "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-dev",
+        "SLOW_DELIVERY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/slow",
     },
 }
 

@@ -94,3 +94,7 @@ class DeliverSettings(CommonSettings):
     circuit_open_seconds: int = Field(default=30, alias="CIRCUIT_OPEN_SECONDS", ge=1)
     circuit_max_open_seconds: int = Field(default=900, alias="CIRCUIT_MAX_OPEN_SECONDS", ge=1, le=900)
     max_deferral_hours: int = Field(default=6, alias="MAX_DEFERRAL_HOURS", ge=1)
+    # The slow lane: its queue, and what flags an endpoint slow for how long.
+    slow_delivery_queue_url: str = Field(alias="SLOW_DELIVERY_QUEUE_URL", min_length=1)
+    slow_attempt_seconds: float = Field(default=5, alias="SLOW_ATTEMPT_SECONDS", gt=0)
+    slow_lane_seconds: int = Field(default=300, alias="SLOW_LANE_SECONDS", ge=1)

@@ -41,6 +41,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
         "DeliveriesTable": frozenset({"dynamodb:PutItem", "dynamodb:BatchWriteItem"}),
         "EndpointCircuitsTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:PutItem"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
+        "SlowDeliveryQueue": frozenset({"sqs:SendMessage"}),
     },
 }
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from webhooks.adapters.dynamo_batches import Sleep, batch_get_items
 from webhooks.adapters.dynamo_codec import from_item, to_item
@@ -26,7 +26,10 @@ CIRCUIT_RETENTION = timedelta(days=7)
 
 
 class CircuitItem(BaseModel):
-    """The item as stored (mapped explicitly from the domain's Circuit and back)."""
+    """The item as stored (mapped explicitly from the domain's Circuit and back). A Circuit field this item
+    does not declare is refused, not dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
     account_id: str
     webhook_id: str
@@ -36,6 +39,7 @@ class CircuitItem(BaseModel):
     open_until: datetime | None = None
     opened_at: datetime | None = None
     probe_until: datetime | None = None
+    slow_until: datetime | None = None
     version: int
     expires_at: int
 

@@ -71,14 +71,18 @@ class EndpointView(Output):
     """The endpoint as deliver sees it now: its circuit breaker."""
 
     state: EndpointState = Field(
-        description="`healthy`; `failing` (failures in a row, fewer than open the circuit); `circuit_open` (its "
-        "messages wait, not POSTed, until `open_until`); `probing` (one attempt at a time decides whether it closes)."
+        description="`healthy`; `failing` (failures in a row, fewer than open the circuit); `slow_lane` (it answers "
+        "slowly, so it is served by the slow lane until `slow_lane_until`); `circuit_open` (its messages wait, not "
+        "POSTed, until `open_until`); `probing` (one attempt at a time decides whether it closes)."
     )
     consecutive_failures: int = Field(
         description="Attempts in a row that timed out, could not connect, or got 5xx/429."
     )
     open_until: datetime | None = Field(description="End of the circuit's current open period, if it opened.")
     down_since: datetime | None = Field(description="When its circuit first opened in this run of failures.")
+    slow_lane_until: datetime | None = Field(
+        description="While its attempts are slow: until when the slow lane serves it."
+    )
 
 
 def previous_secret_expires_at(webhook: Webhook) -> datetime | None:

@@ -8,6 +8,10 @@
 - When the period ends, one delivery at a time holds the probe lease; its result closes or reopens
   the circuit. Every other message of the endpoint waits, deferred, not attempted.
 
+The same item flags an endpoint whose attempts are slow (they take `slow_attempt_seconds` or more, or
+time out): until `slow_until` its messages are served by the slow lane, a queue of their own with a
+small concurrency, so they cannot occupy the workers every other endpoint needs.
+
 The state is shared by every deliver invocation, so each change is written with the `version` it was
 read at (a conditional update): the first writer wins and the others read again.
 """
@@ -46,6 +50,9 @@ class CircuitPolicy:
     probe_lease_seconds: int = 60
     # While a probe is in flight the endpoint's other messages look again this soon, not at the lease's end.
     probe_recheck_seconds: int = 5
+    # An attempt this long (or a timeout) flags its endpoint slow, for `slow_lane_seconds` after it.
+    slow_attempt_seconds: float = 5.0
+    slow_lane_seconds: int = 300
 
     def open_period(self, reopenings: int, uniform: Callable[[float, float], float]) -> timedelta:
         backed_off = min(self.max_open_seconds, self.open_seconds * 2**reopenings)
@@ -64,11 +71,13 @@ class Circuit:
     open_until: datetime | None = None
     opened_at: datetime | None = None  # when this run of opens began: how long the endpoint has been down
     probe_until: datetime | None = None
+    slow_until: datetime | None = None  # served by the slow lane until then
     version: int = 0
 
 
 class Admission(StrEnum):
     SEND = "send"  # closed: POST as usual
+    SLOW_LANE = "slow_lane"  # closed but slow: POSTed from the slow lane, not from this one
     PROBE = "probe"  # the one POST that decides whether it closes (the caller must win the lease first)
     WAIT = "wait"  # open, or another probe is in flight: defer until `Decision.until`
 
@@ -79,6 +88,10 @@ class Decision:
     until: datetime | None = None
 
 
+def is_slow(result: SendResult, policy: CircuitPolicy) -> bool:
+    return result.error_kind is ErrorKind.TIMEOUT or result.duration_ms >= policy.slow_attempt_seconds * 1000
+
+
 def is_unwell(result: SendResult) -> bool:
     """A result that counts against the endpoint. A refused address, a redirect or a 4xx is the
     endpoint (or its URL) answering, not the endpoint being down."""
@@ -87,10 +100,11 @@ def is_unwell(result: SendResult) -> bool:
     return result.error_kind in _UNWELL_ERRORS
 
 
-def admit(circuit: Circuit, policy: CircuitPolicy, now: datetime) -> Decision:
-    """What a message of this endpoint may do now."""
+def admit(circuit: Circuit, policy: CircuitPolicy, now: datetime, *, in_slow_lane: bool = False) -> Decision:
+    """What a message of this endpoint may do now, in the lane that received it."""
     if circuit.state is CircuitState.CLOSED:
-        return Decision(Admission.SEND)
+        slow = circuit.slow_until is not None and now < circuit.slow_until
+        return Decision(Admission.SLOW_LANE if slow and not in_slow_lane else Admission.SEND)
     if circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until:
         return Decision(Admission.WAIT, circuit.open_until)
     if circuit.state is CircuitState.HALF_OPEN and circuit.probe_until is not None and now < circuit.probe_until:
@@ -115,19 +129,30 @@ def after_results(
     policy: CircuitPolicy,
     now: datetime,
     uniform: Callable[[float, float], float] = random.uniform,
+    *,
+    slow: bool = False,
 ) -> Circuit:
-    """The state after this endpoint's results of one batch, in the order they completed. Returns the
-    circuit itself when nothing changes, so the caller writes only real changes."""
+    """The state after this endpoint's results of one batch, in the order they completed (`slow`: one of
+    them was slow). Returns the circuit itself when nothing changes, so the caller writes only real changes."""
     state = circuit
     for failed in unwell:
         state = _after_failure(state, policy, now, uniform) if failed else _after_success(state)
+    # Extended only once half the period has passed, so a steadily slow endpoint costs a write every few minutes.
+    slow_lane = timedelta(seconds=policy.slow_lane_seconds)
+    if slow and (state.slow_until is None or state.slow_until < now + slow_lane / 2):
+        state = replace(state, slow_until=now + slow_lane)
     return state if state == circuit else replace(state, version=circuit.version + 1)
 
 
 def _after_success(circuit: Circuit) -> Circuit:
     if circuit.state is CircuitState.CLOSED and circuit.consecutive_failures == 0:
         return circuit
-    return Circuit(account_id=circuit.account_id, webhook_id=circuit.webhook_id, version=circuit.version)
+    return Circuit(
+        account_id=circuit.account_id,
+        webhook_id=circuit.webhook_id,
+        slow_until=circuit.slow_until,
+        version=circuit.version,
+    )
 
 
 def _after_failure(

@@ -100,9 +100,12 @@ class Deliverer:
         self._clock = clock
         self._uniform = uniform
 
-    def deliver_batch(self, messages: Sequence[DeliveryMessage]) -> list[DeliveryOutcome | Exception]:
+    def deliver_batch(
+        self, messages: Sequence[DeliveryMessage], *, in_slow_lane: bool = False
+    ) -> list[DeliveryOutcome | Exception]:
         """One outcome per message, in order. An exception fails that message alone: SQS hands it over
-        again, and its claim (if one was written) keeps that from becoming a second POST."""
+        again, and its claim (if one was written) keeps that from becoming a second POST. `in_slow_lane`:
+        the batch came from the slow lane's queue, which serves the endpoints flagged slow."""
         now = self._clock()
         attempts = [BatchAttempt(message) for message in messages]
         for attempt in attempts:
@@ -110,17 +113,17 @@ class Deliverer:
                 attempt.settle(queue_until_due, self._queue, attempt.message, now)
         self._read_webhooks(_open(attempts))
         self._prepare_claims(_open(attempts), now)
-        circuits = self._hold_back(_open(attempts), now)
+        circuits = self._hold_back(_open(attempts), now, in_slow_lane)
         list(self._map(self._claim_then_post, _open(attempts)))
         self._complete(_open(attempts))
         self._guard.learn(attempts, circuits, self._clock())
         return [attempt.final() for attempt in attempts]
 
-    def _hold_back(self, attempts: list[BatchAttempt], now: datetime) -> dict[WebhookKey, Circuit]:
+    def _hold_back(self, attempts: list[BatchAttempt], now: datetime, in_slow_lane: bool) -> dict[WebhookKey, Circuit]:
         """Messages about to POST, against their endpoints' circuits (a failed read fails them all)."""
         to_post = [attempt for attempt in attempts if attempt.claimed_record().status is DeliveryStatus.PENDING]
         try:
-            return self._guard.hold_back(to_post, now)
+            return self._guard.hold_back(to_post, now, in_slow_lane=in_slow_lane)
         except Exception as error:  # every message of the batch fails with it; SQS retries
             _fail_all(attempts, error)
             return {}

@@ -1,6 +1,9 @@
 """A batch's messages against their endpoints' circuit breakers: hold back what may not be POSTed now,
 then write what the batch's results say about each endpoint.
 
+A message of an endpoint flagged slow, received by the main lane, is moved to the slow lane's queue
+(again not an attempt), where the same function POSTs it with a small concurrency of its own.
+
 A held-back message is deferred (sent again with an SQS delay, carrying the time it is due): it is
 not an attempt, so its attempt number and its one-POST claim are untouched. A message deferred for
 longer than the deployment allows is logged `failed` (`circuit_open`) instead, which recovery can send
@@ -24,6 +27,7 @@ from webhooks.delivery.circuit import (
     CircuitState,
     admit,
     after_results,
+    is_slow,
     is_unwell,
     lease_probe,
 )
@@ -62,19 +66,26 @@ class EndpointGuard:
         *,
         circuits: CircuitStore,
         queue: DeferralQueue,
+        slow_lane: DeferralQueue,
         rules: GuardRules,
         on_opened: Callable[[Circuit], None],
+        on_slowed: Callable[[Circuit], None],
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self._circuits = circuits
         self._queue = queue
+        self._slow_lane = slow_lane
         self._rules = rules
         self._on_opened = on_opened
+        self._on_slowed = on_slowed
         self._uniform = uniform
 
-    def hold_back(self, attempts: list[BatchAttempt], now: datetime) -> dict[WebhookKey, Circuit]:
+    def hold_back(
+        self, attempts: list[BatchAttempt], now: datetime, *, in_slow_lane: bool = False
+    ) -> dict[WebhookKey, Circuit]:
         """Settle as deferred (or, past the bound, turn into a `failed` claim) each attempt whose endpoint
-        may not be POSTed now; returns the circuits read, for `learn`. `attempts` are those about to POST."""
+        may not be POSTed now, and as moved each one the slow lane must serve; returns the circuits read,
+        for `learn`. `attempts` are those about to POST, received by the slow lane or not."""
         by_endpoint: dict[WebhookKey, list[BatchAttempt]] = defaultdict(list)
         for attempt in attempts:
             by_endpoint[(attempt.message.account_id, attempt.message.webhook_id)].append(attempt)
@@ -82,8 +93,12 @@ class EndpointGuard:
             return {}
         circuits = self._circuits.read_many(by_endpoint)
         for key, endpoint_attempts in by_endpoint.items():
-            decision = admit(circuits[key], self._rules.policy, now)
+            decision = admit(circuits[key], self._rules.policy, now, in_slow_lane=in_slow_lane)
             if decision.admission is Admission.SEND:
+                continue
+            if decision.admission is Admission.SLOW_LANE:
+                for attempt in endpoint_attempts:
+                    attempt.settle(move_to_slow_lane, self._slow_lane, attempt.message)
                 continue
             held, until = endpoint_attempts, decision.until
             if decision.admission is Admission.PROBE:
@@ -99,20 +114,29 @@ class EndpointGuard:
         """Each endpoint's results of the batch, in order, written onto its circuit (conditionally: on a
         conflict the circuit is read again and the results applied to what another invocation wrote)."""
         results: dict[WebhookKey, list[bool]] = defaultdict(list)
+        slow: set[WebhookKey] = set()
         for attempt in attempts:
             if attempt.sent is not None:
-                results[(attempt.message.account_id, attempt.message.webhook_id)].append(is_unwell(attempt.sent))
+                key = (attempt.message.account_id, attempt.message.webhook_id)
+                results[key].append(is_unwell(attempt.sent))
+                if is_slow(attempt.sent, self._rules.policy):
+                    slow.add(key)
         for key, unwell in results.items():
             circuit = circuits[key]
             for _ in range(_WRITE_ROUNDS):
-                changed = after_results(circuit, unwell, self._rules.policy, now, self._uniform)
+                changed = after_results(circuit, unwell, self._rules.policy, now, self._uniform, slow=key in slow)
                 if changed is circuit:
                     break
                 if self._circuits.save(changed):
-                    if changed.state is CircuitState.OPEN and circuit.state is not CircuitState.OPEN:
-                        self._on_opened(changed)
+                    self._report(circuit, changed, now)
                     break
                 circuit = self._circuits.read_many([key])[key]
+
+    def _report(self, before: Circuit, after: Circuit, now: datetime) -> None:
+        if after.state is CircuitState.OPEN and before.state is not CircuitState.OPEN:
+            self._on_opened(after)
+        if after.slow_until is not None and (before.slow_until is None or before.slow_until <= now):
+            self._on_slowed(after)
 
     def _wait(self, attempt: BatchAttempt, until: datetime, now: datetime) -> None:
         message = attempt.message
@@ -131,6 +155,11 @@ class EndpointGuard:
                 "error_detail": f"the endpoint's circuit stayed open for more than {hours:g} h; recover to send again",
             }
         )
+
+
+def move_to_slow_lane(slow_lane: DeferralQueue, message: DeliveryMessage) -> DeliveryOutcome:
+    slow_lane.send(message)
+    return DeliveryOutcome("moved")
 
 
 def queue_until_due(queue: DeferralQueue, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:

@@ -16,6 +16,7 @@ from webhooks.domain.webhook import Webhook
 class EndpointState(StrEnum):
     HEALTHY = "healthy"  # its last attempt was answered
     FAILING = "failing"  # failures in a row, fewer than open the circuit
+    SLOW_LANE = "slow_lane"  # answering, slowly: served by the slow lane until `slow_lane_until`
     CIRCUIT_OPEN = "circuit_open"  # not POSTed until `open_until`; its messages wait
     PROBING = "probing"  # the open period is over: one attempt at a time decides whether it closes
 
@@ -26,18 +27,24 @@ class EndpointHealth:
     consecutive_failures: int = 0
     open_until: datetime | None = None
     down_since: datetime | None = None
+    slow_lane_until: datetime | None = None
 
 
 def endpoint_health(circuit: Circuit, now: datetime) -> EndpointHealth:
+    slow_until = circuit.slow_until if circuit.slow_until is not None and now < circuit.slow_until else None
     if circuit.state is CircuitState.CLOSED:
-        state = EndpointState.FAILING if circuit.consecutive_failures else EndpointState.HEALTHY
-        return EndpointHealth(state, circuit.consecutive_failures)
+        if circuit.consecutive_failures:
+            state = EndpointState.FAILING
+        else:
+            state = EndpointState.SLOW_LANE if slow_until else EndpointState.HEALTHY
+        return EndpointHealth(state, circuit.consecutive_failures, slow_lane_until=slow_until)
     still_open = circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until
     return EndpointHealth(
         EndpointState.CIRCUIT_OPEN if still_open else EndpointState.PROBING,
         circuit.consecutive_failures,
         circuit.open_until,
         circuit.opened_at,
+        slow_until,
     )
 
 

@@ -22,15 +22,24 @@ from webhooks.observability import MetricUnit, logger, metrics
 SqsRecord = Mapping[str, Any]
 
 
-def deliver_sqs_batch(deliverer: Deliverer, records: Sequence[SqsRecord]) -> dict[str, list[dict[str, str]]]:
+def deliver_sqs_batch(
+    deliverer: Deliverer, records: Sequence[SqsRecord], slow_lane_queue_url: str
+) -> dict[str, list[dict[str, str]]]:
     parsed = [_parse(record) for record in records]
-    outcomes = iter(deliverer.deliver_batch([item for item in parsed if isinstance(item, DeliveryMessage)]))
+    messages = [item for item in parsed if isinstance(item, DeliveryMessage)]
+    outcomes = iter(deliverer.deliver_batch(messages, in_slow_lane=_received_from(records, slow_lane_queue_url)))
     failed = [
         {"itemIdentifier": record["messageId"]}
         for record, item in zip(records, parsed, strict=True)
         if not isinstance(item, DeliveryMessage) or not _report(item, next(outcomes))
     ]
     return {"batchItemFailures": failed}
+
+
+def _received_from(records: Sequence[SqsRecord], queue_url: str) -> bool:
+    """Whether the batch came from that queue: one mapping's batch has one source, named by its ARN."""
+    queue_name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+    return bool(records) and str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1] == queue_name
 
 
 def _parse(record: SqsRecord) -> DeliveryMessage | None:
@@ -90,3 +99,17 @@ def report_circuit_opened(circuit: Circuit) -> None:
     metrics.add_metric(name="CircuitOpened", unit=MetricUnit.Count, value=1)
     age = (circuit.open_until - circuit.opened_at).total_seconds()
     metrics.add_metric(name="CircuitOpenAge", unit=MetricUnit.Seconds, value=age)
+
+
+def report_slow_lane_entered(circuit: Circuit) -> None:
+    """A log line and a metric when an endpoint is flagged slow (not at each extension of the flag)."""
+    assert circuit.slow_until is not None
+    logger.warning(
+        "endpoint moved to the slow lane",
+        extra={
+            "account_id": circuit.account_id,
+            "webhook_id": circuit.webhook_id,
+            "slow_until": circuit.slow_until.isoformat(),
+        },
+    )
+    metrics.add_metric(name="SlowLaneEntered", unit=MetricUnit.Count, value=1)

@@ -124,6 +124,7 @@ def test_the_status_endpoint_lists_every_event_source_mapping(local_stack: Runni
         "EmitFunctionProducts",
         "EmitFunctionContracts",
         "DeliverFunctionQueue",
+        "DeliverFunctionSlowLane",
     }
 
 

@@ -232,6 +232,11 @@ class RecordingQueue:
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None:
         self.sent.append((message, delay_seconds))
 
+    def send_batch(self, messages: Sequence[DeliveryMessage], delays: Sequence[int] | None = None) -> list[int]:
+        for position, message in enumerate(messages):
+            self.send(message, delays[position] if delays is not None else 0)
+        return []
+
 
 @dataclass
 class FakeWebhookSource:

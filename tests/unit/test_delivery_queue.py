@@ -98,3 +98,17 @@ def test_packing_keeps_each_call_within_sqs_limits() -> None:
     assert [len(group) for group in groups] == [4, 10, 3]
     assert all(sum(len(body) for _, body in group) <= SQS_MAX_MESSAGE_BYTES for group in groups)
     assert [position for group in groups for position, _ in group] == list(range(17))
+
+
+def test_each_message_of_a_batch_can_carry_its_own_delay(sqs: tuple[Any, Stubber]) -> None:
+    # Given three messages, two of them to wait 30 s and 900 s
+    client, stubber = sqs
+    messages = _messages(3)
+    entries = [
+        {"Id": "0", "MessageBody": messages[0].model_dump_json(), "MessageGroupId": "wh_0", "DelaySeconds": 30},
+        {"Id": "1", "MessageBody": messages[1].model_dump_json(), "MessageGroupId": "wh_1"},
+        {"Id": "2", "MessageBody": messages[2].model_dump_json(), "MessageGroupId": "wh_2", "DelaySeconds": 900},
+    ]
+    stubber.add_response("send_message_batch", _ok([0, 1, 2]), {"QueueUrl": QUEUE_URL, "Entries": entries})
+    # When they are sent with their delays, Then one call carries each delay (none where it is 0)
+    assert SqsDeliveryQueue(client, QUEUE_URL, concurrency=1).send_batch(messages, [30, 0, 900]) == []

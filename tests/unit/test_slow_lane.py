@@ -4,6 +4,7 @@ the slow lane POSTs them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
@@ -42,14 +43,14 @@ class SlowAndFastSender(ScriptedSender):
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, slow_lane: RecordingQueue | None = None) -> None:
         self.now = NOW
         webhooks = InMemoryWebhooks()
         webhooks.add(a_webhook(webhook_id=SLOW_ID, url=SLOW))
         webhooks.add(a_webhook(webhook_id=FAST_ID, url=FAST))
         self.log = InMemoryDeliveryLog()
         self.sender = SlowAndFastSender()
-        self.queue, self.slow_lane = RecordingQueue(), RecordingQueue()
+        self.queue, self.slow_lane = RecordingQueue(), slow_lane if slow_lane is not None else RecordingQueue()
         self.circuits = InMemoryCircuits()
         self.slowed: list[Circuit] = []
         self.deliverer = Deliverer(
@@ -75,9 +76,9 @@ def to(webhook_id: str, n: int) -> DeliveryMessage:
     return a_delivery_message(webhook_id=webhook_id, delivery_id=f"msg_{webhook_id[-3:]}_{n:03}")
 
 
-def slowed_world() -> World:
+def slowed_world(slow_lane: RecordingQueue | None = None) -> World:
     """A world whose slow endpoint has just answered one attempt after 8 s."""
-    world = World()
+    world = World(slow_lane)
     assert world.deliver(to(SLOW_ID, 0)) == ["succeeded"]
     return world
 
@@ -153,3 +154,29 @@ def test_a_success_after_failures_closes_the_circuit_and_keeps_the_slow_flag() -
     after = after_results(failing, [False], POLICY, NOW)
     # Then the count is cleared and the flag stays
     assert (after.consecutive_failures, after.slow_until, after.version) == (0, NOW + timedelta(seconds=60), 4)
+
+
+class CountingQueue(RecordingQueue):
+    """Counts the calls; rejects the messages of `rejected` delivery ids."""
+
+    def __init__(self, rejected: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.calls = 0
+        self.rejected = rejected
+
+    def send_batch(self, messages: Sequence[DeliveryMessage], delays: Sequence[int] | None = None) -> list[int]:
+        self.calls += 1
+        super().send_batch(messages, delays)
+        return [n for n, message in enumerate(messages) if message.delivery_id in self.rejected]
+
+
+def test_a_batch_moves_its_held_back_messages_in_one_call_and_one_not_taken_fails_alone() -> None:
+    # Given a slow-flagged endpoint, and a slow lane queue that will not take one message
+    slow_lane = CountingQueue(rejected=frozenset({"msg_5e0_002"}))
+    world = slowed_world(slow_lane)
+    # When the main lane receives three of its messages
+    outcomes = world.deliver(to(SLOW_ID, 1), to(SLOW_ID, 2), to(SLOW_ID, 3))
+    # Then one call moved them, and the one not taken failed alone (SQS hands it over again)
+    assert slow_lane.calls == 1
+    assert [outcomes[0], outcomes[2]] == ["moved", "moved"]
+    assert "NotQueued" in outcomes[1]

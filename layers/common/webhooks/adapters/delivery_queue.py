@@ -56,19 +56,23 @@ class SqsDeliveryQueue:
             MessageGroupId=message.webhook_id,
         )
 
-    def send_batch(self, messages: Sequence[DeliveryMessage]) -> list[int]:
-        """Enqueue every message; return the positions of those SQS did not take, in order."""
+    def send_batch(self, messages: Sequence[DeliveryMessage], delays: Sequence[int] | None = None) -> list[int]:
+        """Enqueue every message, each after its delay in seconds (none: at once); return the positions of
+        those SQS did not take, in order."""
         groups = list(pack([message.queue_body() for message in messages]))
         tenants = [message.webhook_id for message in messages]
+        waits = list(delays) if delays is not None else [0] * len(messages)
         if len(groups) <= 1:
-            results = [self._send_group(group, tenants) for group in groups]
+            results = [self._send_group(group, tenants, waits) for group in groups]
         else:
-            results = list(self._pool.map(lambda group: self._send_group(group, tenants), groups))
+            results = list(self._pool.map(lambda group: self._send_group(group, tenants, waits), groups))
         return sorted(position for failed in results for position in failed)
 
-    def _send_group(self, group: list[_Entry], tenants: list[str]) -> list[int]:
+    def _send_group(self, group: list[_Entry], tenants: list[str], delays: list[int]) -> list[int]:
         entries = [
-            {"Id": str(position), "MessageBody": body, "MessageGroupId": tenants[position]} for position, body in group
+            {"Id": str(position), "MessageBody": body, "MessageGroupId": tenants[position]}
+            | ({"DelaySeconds": delays[position]} if delays[position] else {})
+            for position, body in group
         ]
         try:
             response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)

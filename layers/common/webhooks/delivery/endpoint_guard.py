@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -50,8 +50,18 @@ class CircuitStore(Protocol):
         ...
 
 
-class DeferralQueue(Protocol):
+class OneMessageQueue(Protocol):
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
+
+
+class DeferralQueue(OneMessageQueue, Protocol):
+    def send_batch(self, messages: Sequence[DeliveryMessage], delays: Sequence[int] | None = None) -> list[int]:
+        """Enqueue every message (each with its delay); the positions of those not taken."""
+        ...
+
+
+# A held-back attempt, the message to queue in its stead, and that message's SQS delay.
+Resend = tuple[BatchAttempt, DeliveryMessage, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +102,14 @@ class EndpointGuard:
         if not by_endpoint:
             return {}
         circuits = self._circuits.read_many(by_endpoint)
+        deferred: list[Resend] = []
+        moved: list[Resend] = []
         for key, endpoint_attempts in by_endpoint.items():
             decision = admit(circuits[key], self._rules.policy, now, in_slow_lane=in_slow_lane)
             if decision.admission is Admission.SEND:
                 continue
             if decision.admission is Admission.SLOW_LANE:
-                for attempt in endpoint_attempts:
-                    attempt.settle(move_to_slow_lane, self._slow_lane, attempt.message)
+                moved += [(attempt, attempt.message, 0) for attempt in endpoint_attempts]
                 continue
             held, until = endpoint_attempts, decision.until
             if decision.admission is Admission.PROBE:
@@ -106,8 +117,9 @@ class EndpointGuard:
                 if self._circuits.save(leased):  # ours: the first message is the one probe
                     circuits[key], held = leased, endpoint_attempts[1:]
                 until = now + timedelta(seconds=self._rules.policy.probe_recheck_seconds)
-            for attempt in held:
-                self._wait(attempt, until or now, now)
+            deferred += [resend for attempt in held if (resend := self._wait(attempt, until or now, now))]
+        _resend(self._queue, deferred, "deferred")
+        _resend(self._slow_lane, moved, "moved")
         return circuits
 
     def learn(self, attempts: list[BatchAttempt], circuits: dict[WebhookKey, Circuit], now: datetime) -> None:
@@ -138,13 +150,13 @@ class EndpointGuard:
         if after.slow_until is not None and (before.slow_until is None or before.slow_until <= now):
             self._on_slowed(after)
 
-    def _wait(self, attempt: BatchAttempt, until: datetime, now: datetime) -> None:
+    def _wait(self, attempt: BatchAttempt, until: datetime, now: datetime) -> Resend | None:
+        """The message to queue in the attempt's stead, due `until`; None once it has waited too long."""
         message = attempt.message
         waiting_since = message.deferred_since or now
         if now - waiting_since < self._rules.max_deferral:
             deferred = message.model_copy(update={"not_before": until, "deferred_since": waiting_since})
-            attempt.settle(queue_until_due, self._queue, deferred, now)
-            return
+            return attempt, deferred, sqs_delay_until(until, now)
         # Past the bound: its claim is the `failed` record itself, so it is logged and never POSTed.
         hours = self._rules.max_deferral.total_seconds() / 3600
         attempt.record = attempt.claimed_record().model_copy(
@@ -155,14 +167,29 @@ class EndpointGuard:
                 "error_detail": f"the endpoint's circuit stayed open for more than {hours:g} h; recover to send again",
             }
         )
+        return None
 
 
-def move_to_slow_lane(slow_lane: DeferralQueue, message: DeliveryMessage) -> DeliveryOutcome:
-    slow_lane.send(message)
-    return DeliveryOutcome("moved")
+class NotQueued(Exception):
+    """A held-back message SQS did not take: it fails alone, and SQS hands it over again."""
 
 
-def queue_until_due(queue: DeferralQueue, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
+def _resend(queue: DeferralQueue, held: list[Resend], outcome: str) -> None:
+    """One SendMessageBatch per ten held-back messages instead of one call each; each attempt settles as
+    `outcome`, or fails alone when its message was not taken."""
+    if not held:
+        return
+    try:
+        unsent = set(queue.send_batch([message for _, message, _ in held], [delay for _, _, delay in held]))
+    except Exception as error:  # the queue itself failed: every held message fails alone with it
+        for attempt, _, _ in held:
+            attempt.result = error
+        return
+    for position, (attempt, _, _) in enumerate(held):
+        attempt.result = NotQueued(f"not queued ({outcome})") if position in unsent else DeliveryOutcome(outcome)
+
+
+def queue_until_due(queue: OneMessageQueue, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
     """Send the message again, delayed towards its `not_before` (a wait past SQS's 15 minutes is chained)."""
     assert message.not_before is not None
     queue.send(message, sqs_delay_until(message.not_before, now))

@@ -7,7 +7,8 @@ a message left on the queue is received again after its visibility timeout, and 
 policy moves it to the dead-letter queue after maxReceiveCount receives (moto applies it on receive).
 Up to the mapping's MaximumConcurrency batches are in flight at once, each its own receive-invoke-
 acknowledge loop, as Lambda scales an SQS mapping's pollers with the backlog (the function runs as many
-containers); on an idle queue one poller long-polls.
+containers); on an idle queue one poller long-polls, and a look at the queue's depth twice a second calls
+the others in.
 Local shortcut: a failed message's visibility is cut to a few seconds instead of the queue's 360 s,
 so retries and the DLQ are observable in seconds (LOCAL_RETRY_VISIBILITY_SECONDS, default 2).
 """
@@ -102,6 +103,10 @@ class QueuePoller:
             threading.Thread(target=self._scaled_loop, name=f"{self.mapping.logical_id}-{index}", daemon=True)
             for index in range(1, self.mapping.maximum_concurrency)
         ]
+        if others:
+            others.append(
+                threading.Thread(target=self._watch_backlog, name=f"{self.mapping.logical_id}-scaler", daemon=True)
+            )
         for thread in others:
             thread.start()
         self._loop()
@@ -119,6 +124,22 @@ class QueuePoller:
         while not self._stop.is_set():
             if self._backlog.wait(timeout=0.5) and self._poll_guarded() == 0:
                 self._backlog.clear()
+
+    def _watch_backlog(self) -> None:
+        """Lambda scales a mapping's pollers with the queue's backlog, whatever its running invocations
+        do: while every poller that found messages is busy, a backlog still calls further pollers in."""
+        while not self._stop.wait(0.5):
+            if self._backlog.is_set():
+                continue
+            try:
+                attributes = self._sqs.get_queue_attributes(
+                    QueueUrl=self._queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
+            except Exception:  # the emulator is stopping or busy: look again
+                logger.debug("%s: queue depth not read", self.mapping.logical_id, exc_info=True)
+                continue
+            if int(attributes.get("ApproximateNumberOfMessages", "0")) > 0:
+                self._backlog.set()
 
     def _poll_guarded(self) -> int:
         try:

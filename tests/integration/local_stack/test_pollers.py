@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -205,3 +206,28 @@ def test_the_queue_is_polled_by_up_to_the_mappings_maximum_concurrency_at_once(a
         wait_for(lambda: poller.stats.snapshot()["succeeded"] == 6, timeout_seconds=10)
     # Then four batches were in flight at once, never more
     assert max(in_flight) == 4
+
+
+def test_a_backlog_that_arrives_while_every_running_batch_is_held_still_calls_further_pollers_in(aws):
+    # Given a mapping of batch size 1 and maximum concurrency 4, and a function that holds each batch
+    in_flight: list[str] = []
+    release = threading.Event()
+
+    def holding_handler(event: dict[str, Any]) -> dict[str, Any]:
+        in_flight.extend(record["body"] for record in event["Records"])
+        release.wait(timeout=20)
+        return {"batchItemFailures": []}
+
+    poller = queue_poller(aws, holding_handler, batch_size=1, maximum_concurrency=4)
+    with running(poller):
+        # When one message is taken and held, the other pollers find the queue empty and idle,
+        send(aws, "first")
+        wait_for(lambda: in_flight == ["first"], timeout_seconds=10)
+        time.sleep(1.5)
+        # and then three more arrive while the only busy poller still holds its batch
+        send(aws, "second", "third", "fourth")
+        # Then further pollers take them up, as Lambda scales with the backlog, not with finished batches
+        taken = wait_for(lambda: len(in_flight) == 4, timeout_seconds=10)
+        release.set()
+    assert taken
+    assert sorted(in_flight) == ["first", "fourth", "second", "third"]

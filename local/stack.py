@@ -23,7 +23,7 @@ from local.emulator import MotoServer, PortBusy, require_free_port
 from local.http_api_routes import http_api_routes
 from local.jwt_keys import AUDIENCES, ISSUER, TOKEN_LIFETIME, JwtAuthorizer, load_or_create_key
 from local.lambda_runtime import LocalFunction, load_functions
-from local.pollers.mappings import EventSourceMapping, event_source_mappings
+from local.pollers.mappings import EventSourceMapping, event_source_mappings, function_concurrency
 from local.pollers.queues import QueuePoller
 from local.pollers.streams import StreamPoller
 from local.sam_template import ROOT, DeployedDataPlane, translated_template
@@ -91,8 +91,7 @@ class LocalStack:
         cfn = translated_template()
         deployed = deploy_data_plane(session, **LOCAL_STACK_PARAMETERS)
         mappings = event_source_mappings(cfn)
-        concurrency = {mapping.function: mapping.maximum_concurrency for mapping in mappings if mapping.kind == "queue"}
-        self._functions = load_functions(cfn, deployed, LOCAL_FUNCTION_ENVIRONMENT, concurrency)
+        self._functions = load_functions(cfn, deployed, LOCAL_FUNCTION_ENVIRONMENT, function_concurrency(mappings))
         self._webhooks_table = (session.client("dynamodb"), deployed.tables["WebhooksTable"])
         self.pollers = [self._poller(mapping, deployed, session) for mapping in mappings]
         for poller in self.pollers:

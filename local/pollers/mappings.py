@@ -85,6 +85,16 @@ def event_source_mappings(cfn: dict[str, Any]) -> list[EventSourceMapping]:
     return mappings
 
 
+def function_concurrency(mappings: list[EventSourceMapping]) -> dict[str, int]:
+    """How many containers each queue-fed function may run at once: the sum of its queue mappings'
+    MaximumConcurrency, as each mapping scales its own invocations of the one function."""
+    concurrency: dict[str, int] = {}
+    for mapping in mappings:
+        if mapping.kind == "queue":
+            concurrency[mapping.function] = concurrency.get(mapping.function, 0) + mapping.maximum_concurrency
+    return concurrency
+
+
 @dataclass
 class PollerStats:
     """What one poller did, for `GET /_local/status`, the banner and the tests."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.lambda_runtime import LambdaContext, LocalFunction, handler_reference, union_environment
-from local.pollers.mappings import PollerStats, event_source_mappings
+from local.pollers.mappings import PollerStats, event_source_mappings, function_concurrency
 from local.sam_template import translated_template
 from local.stack import banner
 from local.state import LocalPorts, StackInfo, stack_json_path, state_dir
@@ -35,6 +35,11 @@ def test_the_pollers_follow_the_templates_event_source_mappings():
         batching_window_seconds=1.0,
         maximum_concurrency=2,
     )
+
+
+def test_a_function_fed_by_two_queues_runs_as_many_containers_as_both_mappings_allow():
+    # The main lane's 20 and the slow lane's 2: one mapping's setting must not cap the other's invocations
+    assert function_concurrency(event_source_mappings(translated_template())) == {"DeliverFunction": 22}
 
 
 def test_functions_load_from_their_code_uri_and_handler():

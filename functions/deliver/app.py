@@ -40,6 +40,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
                 max_open_seconds=settings.circuit_max_open_seconds,
                 slow_attempt_seconds=settings.slow_attempt_seconds,
                 slow_lane_seconds=settings.slow_lane_seconds,
+                max_in_flight=settings.max_in_flight_per_endpoint,
             ),
             max_deferral=timedelta(hours=settings.max_deferral_hours),
         ),

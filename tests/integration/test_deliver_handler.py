@@ -134,10 +134,13 @@ def test_410_gone_disables_a_webhook_under_a_retry_policy(
 def test_a_throttled_claim_fails_only_its_message_and_sqs_retrying_the_batch_posts_each_once(
     aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
 ) -> None:
-    # Given a batch of three messages whose first claim DynamoDB throttles
+    # Given an endpoint known to answer quickly (it POSTs without leasing slots, so the batch's first
+    # write is a claim), and a batch of three messages whose first claim DynamoDB throttles
     dynamodb = client("dynamodb")
     deliver = handler_for("DeliverFunction", **LOOPBACK).with_clients(function_clients(dynamodb=dynamodb))
     webhook = _webhook(aws, receiver, "/ok")
+    deliver(sqs_event(_message(webhook, delivery_id="msg_earlier").model_dump_json()))
+    receiver.requests.clear()
     bodies = [_message(webhook, delivery_id=f"msg_{index}").model_dump_json() for index in range(3)]
     DynamoFaults(dynamodb).throttle("PutItem", times=1)
     # When the batch is delivered, and SQS hands the whole batch over again
@@ -154,9 +157,12 @@ def test_a_throttled_claim_fails_only_its_message_and_sqs_retrying_the_batch_pos
 def test_a_batch_makes_one_webhook_read_and_one_result_write(
     aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
 ) -> None:
+    # Given an endpoint whose first batch was all quick answers (its circuit leased slots, then marked it fast)
     deliver = handler_for("DeliverFunction", **LOOPBACK)
     webhook = _webhook(aws, receiver, "/ok")
+    deliver(sqs_event(_message(webhook, delivery_id="msg_first").model_dump_json()))
     aws.recorder.calls.clear()
+    # When a batch of four of its messages is delivered
     deliver(sqs_event(*(_message(webhook, delivery_id=f"msg_{index}").model_dump_json() for index in range(4))))
     calls = aws.recorder.calls
     actions = [call.action for call in calls]
@@ -166,6 +172,6 @@ def test_a_batch_makes_one_webhook_read_and_one_result_write(
         "WebhooksTable",
     ]
     assert actions.count("dynamodb:BatchWriteItem") == 1
-    # One conditional claim per message; a healthy endpoint with no circuit yet costs no circuit write.
+    # One conditional claim per message; an endpoint known to be fast costs no circuit write.
     assert [call.resource for call in calls if call.action == "dynamodb:PutItem"] == ["DeliveriesTable"] * 4
     assert "dynamodb:GetItem" not in actions

@@ -22,7 +22,7 @@ from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
 from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, read_webhook
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR, DynamoWebhookSystemWrites
 from webhooks.delivery.attempt import Claim
-from webhooks.delivery.circuit import Circuit, CircuitState
+from webhooks.delivery.circuit import Circuit, CircuitState, Lease
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.damage import DamagedWebhook
@@ -346,9 +346,11 @@ def test_a_circuit_never_written_reads_closed_and_a_written_one_reads_back_whole
         opened_at=NOW,
         probe_until=NOW + timedelta(seconds=90),
         slow_until=NOW + timedelta(seconds=300),
+        fast_until=NOW + timedelta(seconds=200),
+        leases=(Lease("batch-1", 3, NOW + timedelta(seconds=60)), Lease("batch-2", 1, NOW + timedelta(seconds=50))),
         version=1,
     )
-    assert all(getattr(opened, field.name) is not None for field in dataclasses.fields(opened))
+    assert all(getattr(opened, field.name) not in (None, ()) for field in dataclasses.fields(opened))
     assert circuits.save(opened)
 
     # When both are read, with a key of another account that has the same webhook id

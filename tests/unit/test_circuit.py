@@ -102,9 +102,12 @@ def test_a_success_clears_the_count() -> None:
     assert (after.state, after.consecutive_failures) == (CircuitState.CLOSED, 1)
 
 
-def test_results_that_change_nothing_write_nothing() -> None:
-    # Given a closed circuit with no failures, When only successes complete, Then it is the same circuit
-    assert after_results(CLOSED, [False, False], POLICY, NOW) is CLOSED
+def test_quick_successes_mark_a_new_endpoint_fast_once_and_then_write_nothing() -> None:
+    # Given an endpoint never written, When only quick successes complete, Then it is marked fast
+    fast = after_results(CLOSED, [False, False], POLICY, NOW)
+    assert (fast.fast_until, fast.version) == (NOW + timedelta(seconds=300), 1)
+    # And more quick successes within half the period change nothing (no write)
+    assert after_results(fast, [False], POLICY, NOW + timedelta(seconds=100)) is fast
 
 
 def test_once_the_period_ends_one_probe_is_allowed_and_others_wait_for_its_lease() -> None:
@@ -132,7 +135,9 @@ def test_a_successful_probe_closes_it_and_forgets_the_run_of_opens() -> None:
 
     after = after_results(leased, [False], POLICY, NOW)
 
-    assert after == Circuit(account_id="acme", webhook_id="wh_1", version=leased.version + 1)
+    assert after == Circuit(
+        account_id="acme", webhook_id="wh_1", fast_until=NOW + timedelta(seconds=300), version=leased.version + 1
+    )
 
 
 def test_a_failed_probe_reopens_it_for_twice_as_long_from_when_it_first_opened() -> None:

@@ -98,3 +98,4 @@ class DeliverSettings(CommonSettings):
     slow_delivery_queue_url: str = Field(alias="SLOW_DELIVERY_QUEUE_URL", min_length=1)
     slow_attempt_seconds: float = Field(default=5, alias="SLOW_ATTEMPT_SECONDS", gt=0)
     slow_lane_seconds: int = Field(default=300, alias="SLOW_LANE_SECONDS", ge=1)
+    max_in_flight_per_endpoint: int = Field(default=10, alias="MAX_IN_FLIGHT_PER_ENDPOINT", ge=1)

@@ -19,10 +19,18 @@ from pydantic import BaseModel, ConfigDict
 from webhooks.adapters.dynamo_batches import Sleep, batch_get_items
 from webhooks.adapters.dynamo_codec import from_item, to_item
 from webhooks.adapters.keys import webhook_key
-from webhooks.delivery.circuit import Circuit, CircuitState
+from webhooks.delivery.circuit import Circuit, CircuitState, Lease
 
 # Long enough to outlast the longest open run the alarm cares about; a forgotten circuit reads as closed.
 CIRCUIT_RETENTION = timedelta(days=7)
+
+
+class LeaseItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lease_id: str
+    count: int
+    until: datetime
 
 
 class CircuitItem(BaseModel):
@@ -40,6 +48,8 @@ class CircuitItem(BaseModel):
     opened_at: datetime | None = None
     probe_until: datetime | None = None
     slow_until: datetime | None = None
+    fast_until: datetime | None = None
+    leases: list[LeaseItem] = []
     version: int
     expires_at: int
 
@@ -48,7 +58,8 @@ class CircuitItem(BaseModel):
         return cls(**asdict(circuit), expires_at=int((written_at + CIRCUIT_RETENTION).timestamp()))
 
     def circuit(self) -> Circuit:
-        return Circuit(**self.model_dump(exclude={"expires_at"}))
+        fields = self.model_dump(exclude={"expires_at", "leases"})
+        return Circuit(**fields, leases=tuple(Lease(**lease.model_dump()) for lease in self.leases))
 
 
 class DynamoEndpointCircuits:

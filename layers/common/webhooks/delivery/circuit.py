@@ -12,6 +12,12 @@ The same item flags an endpoint whose attempts are slow (they take `slow_attempt
 time out): until `slow_until` its messages are served by the slow lane, a queue of their own with a
 small concurrency, so they cannot occupy the workers every other endpoint needs.
 
+An endpoint not yet known to answer quickly may have at most `max_in_flight` POSTs in flight across
+every invocation: a batch leases slots on the item before it POSTs, and gives them back when it
+learns its results. What finds no free slot waits (deferred), so one endpoint that holds its POSTs
+cannot take every invocation of the main lane; an endpoint whose attempts are all quick is marked
+fast for `slow_lane_seconds` and POSTs without leasing (no write per batch).
+
 The state is shared by every deliver invocation, so each change is written with the `version` it was
 read at (a conditional update): the first writer wins and the others read again.
 """
@@ -53,10 +59,23 @@ class CircuitPolicy:
     # An attempt this long (or a timeout) flags its endpoint slow, for `slow_lane_seconds` after it.
     slow_attempt_seconds: float = 5.0
     slow_lane_seconds: int = 300
+    # POSTs of one endpoint not known to be fast, in flight at once across invocations; a lease outlives
+    # the longest attempt, so an invocation that dies frees its slots when its lease ends.
+    max_in_flight: int = 10
+    in_flight_lease_seconds: int = 60
 
     def open_period(self, reopenings: int, uniform: Callable[[float, float], float]) -> timedelta:
         backed_off = min(self.max_open_seconds, self.open_seconds * 2**reopenings)
         return timedelta(seconds=min(self.max_open_seconds, backed_off * uniform(*_JITTER)))
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Slots one batch holds for its POSTs to the endpoint."""
+
+    lease_id: str
+    count: int
+    until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +91,8 @@ class Circuit:
     opened_at: datetime | None = None  # when this run of opens began: how long the endpoint has been down
     probe_until: datetime | None = None
     slow_until: datetime | None = None  # served by the slow lane until then
+    fast_until: datetime | None = None  # its attempts were all quick: it POSTs without leasing until then
+    leases: tuple[Lease, ...] = ()
     version: int = 0
 
 
@@ -131,17 +152,48 @@ def after_results(
     uniform: Callable[[float, float], float] = random.uniform,
     *,
     slow: bool = False,
+    released: str | None = None,
 ) -> Circuit:
     """The state after this endpoint's results of one batch, in the order they completed (`slow`: one of
     them was slow). Returns the circuit itself when nothing changes, so the caller writes only real changes."""
     state = circuit
     for failed in unwell:
         state = _after_failure(state, policy, now, uniform) if failed else _after_success(state)
-    # Extended only once half the period has passed, so a steadily slow endpoint costs a write every few minutes.
-    slow_lane = timedelta(seconds=policy.slow_lane_seconds)
-    if slow and (state.slow_until is None or state.slow_until < now + slow_lane / 2):
-        state = replace(state, slow_until=now + slow_lane)
+    # Extended only once half the period has passed, so a steady endpoint costs a write every few minutes.
+    period = timedelta(seconds=policy.slow_lane_seconds)
+    if slow and (state.slow_until is None or state.slow_until < now + period / 2):
+        state = replace(state, slow_until=now + period)
+    quick = bool(unwell) and not slow and not any(unwell)
+    if quick and (state.fast_until is None or state.fast_until < now + period / 2):
+        state = replace(state, fast_until=now + period)
+    if unwell and not quick and state.fast_until is not None:
+        state = replace(state, fast_until=None)
+    if released is not None or any(lease.until <= now for lease in state.leases):
+        state = replace(state, leases=_live(state.leases, now, without=released))
     return state if state == circuit else replace(state, version=circuit.version + 1)
+
+
+def needs_lease(circuit: Circuit, now: datetime, *, in_slow_lane: bool) -> bool:
+    """Whether a batch must lease slots before POSTing to this (closed) endpoint: yes unless it is
+    known to be fast, or the batch is the slow lane's (which bounds its endpoints by its own size)."""
+    return not in_slow_lane and (circuit.fast_until is None or circuit.fast_until <= now)
+
+
+def lease_slots(
+    circuit: Circuit, policy: CircuitPolicy, wanted: int, lease_id: str, now: datetime
+) -> tuple[Circuit, int]:
+    """The circuit with a lease of up to `wanted` free slots for this batch, and how many it got (0: the
+    circuit itself, unchanged: nothing to write)."""
+    live = _live(circuit.leases, now)
+    granted = min(wanted, max(0, policy.max_in_flight - sum(lease.count for lease in live)))
+    if granted == 0:
+        return circuit, 0
+    lease = Lease(lease_id, granted, now + timedelta(seconds=policy.in_flight_lease_seconds))
+    return replace(circuit, leases=(*live, lease), version=circuit.version + 1), granted
+
+
+def _live(leases: tuple[Lease, ...], now: datetime, without: str | None = None) -> tuple[Lease, ...]:
+    return tuple(lease for lease in leases if lease.until > now and lease.lease_id != without)
 
 
 def _after_success(circuit: Circuit) -> Circuit:
@@ -151,6 +203,8 @@ def _after_success(circuit: Circuit) -> Circuit:
         account_id=circuit.account_id,
         webhook_id=circuit.webhook_id,
         slow_until=circuit.slow_until,
+        fast_until=circuit.fast_until,
+        leases=circuit.leases,
         version=circuit.version,
     )
 

@@ -26,8 +26,7 @@ from webhooks.delivery.attempt import (
     attempt_key,
     in_turn,
 )
-from webhooks.delivery.circuit import Circuit
-from webhooks.delivery.endpoint_guard import EndpointGuard, queue_until_due
+from webhooks.delivery.endpoint_guard import BatchCircuits, EndpointGuard, queue_until_due
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import OutboundRequest, Sender
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
@@ -119,14 +118,14 @@ class Deliverer:
         self._guard.learn(attempts, circuits, self._clock())
         return [attempt.final() for attempt in attempts]
 
-    def _hold_back(self, attempts: list[BatchAttempt], now: datetime, in_slow_lane: bool) -> dict[WebhookKey, Circuit]:
+    def _hold_back(self, attempts: list[BatchAttempt], now: datetime, in_slow_lane: bool) -> BatchCircuits:
         """Messages about to POST, against their endpoints' circuits (a failed read fails them all)."""
         to_post = [attempt for attempt in attempts if attempt.claimed_record().status is DeliveryStatus.PENDING]
         try:
             return self._guard.hold_back(to_post, now, in_slow_lane=in_slow_lane)
         except Exception as error:  # every message of the batch fails with it; SQS retries
             _fail_all(attempts, error)
-            return {}
+            return BatchCircuits()
 
     def _read_webhooks(self, attempts: list[BatchAttempt]) -> None:
         """Each distinct webhook once per batch, just before the claims (a failed read claims nothing)."""

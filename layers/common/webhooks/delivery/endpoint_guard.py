@@ -13,9 +13,10 @@ again once the endpoint is back.
 from __future__ import annotations
 
 import random
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -30,6 +31,8 @@ from webhooks.delivery.circuit import (
     is_slow,
     is_unwell,
     lease_probe,
+    lease_slots,
+    needs_lease,
 )
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
@@ -65,6 +68,16 @@ Resend = tuple[BatchAttempt, DeliveryMessage, int]
 
 
 @dataclass(frozen=True, slots=True)
+class BatchCircuits:
+    """What `hold_back` read and leased, for `learn`: each endpoint's circuit, and the lease id under
+    which this batch holds in-flight slots (on the endpoints in `leased`)."""
+
+    circuits: dict[WebhookKey, Circuit] = field(default_factory=dict)
+    lease_id: str = ""
+    leased: frozenset[WebhookKey] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class GuardRules:
     policy: CircuitPolicy
     max_deferral: timedelta  # the deployment's bound on how long a message may wait for its endpoint
@@ -90,9 +103,7 @@ class EndpointGuard:
         self._on_slowed = on_slowed
         self._uniform = uniform
 
-    def hold_back(
-        self, attempts: list[BatchAttempt], now: datetime, *, in_slow_lane: bool = False
-    ) -> dict[WebhookKey, Circuit]:
+    def hold_back(self, attempts: list[BatchAttempt], now: datetime, *, in_slow_lane: bool = False) -> BatchCircuits:
         """Settle as deferred (or, past the bound, turn into a `failed` claim) each attempt whose endpoint
         may not be POSTed now, and as moved each one the slow lane must serve; returns the circuits read,
         for `learn`. `attempts` are those about to POST, received by the slow lane or not."""
@@ -100,13 +111,20 @@ class EndpointGuard:
         for attempt in attempts:
             by_endpoint[(attempt.message.account_id, attempt.message.webhook_id)].append(attempt)
         if not by_endpoint:
-            return {}
+            return BatchCircuits()
         circuits = self._circuits.read_many(by_endpoint)
+        lease_id, with_slots = uuid.uuid4().hex, set()
+        recheck = now + timedelta(seconds=self._rules.policy.probe_recheck_seconds)
         deferred: list[Resend] = []
         moved: list[Resend] = []
         for key, endpoint_attempts in by_endpoint.items():
             decision = admit(circuits[key], self._rules.policy, now, in_slow_lane=in_slow_lane)
             if decision.admission is Admission.SEND:
+                if needs_lease(circuits[key], now, in_slow_lane=in_slow_lane):
+                    circuits[key], granted = self._lease(key, circuits[key], len(endpoint_attempts), lease_id, now)
+                    with_slots |= {key} if granted else set()
+                    waiting = endpoint_attempts[granted:]  # no free slot: look again soon
+                    deferred += [resend for attempt in waiting if (resend := self._wait(attempt, recheck, now))]
                 continue
             if decision.admission is Admission.SLOW_LANE:
                 moved += [(attempt, attempt.message, 0) for attempt in endpoint_attempts]
@@ -116,15 +134,30 @@ class EndpointGuard:
                 leased = lease_probe(circuits[key], self._rules.policy, now)
                 if self._circuits.save(leased):  # ours: the first message is the one probe
                     circuits[key], held = leased, endpoint_attempts[1:]
-                until = now + timedelta(seconds=self._rules.policy.probe_recheck_seconds)
+                until = recheck
             deferred += [resend for attempt in held if (resend := self._wait(attempt, until or now, now))]
         _resend(self._queue, deferred, "deferred")
         _resend(self._slow_lane, moved, "moved")
-        return circuits
+        return BatchCircuits(circuits, lease_id, frozenset(with_slots))
 
-    def learn(self, attempts: list[BatchAttempt], circuits: dict[WebhookKey, Circuit], now: datetime) -> None:
-        """Each endpoint's results of the batch, in order, written onto its circuit (conditionally: on a
-        conflict the circuit is read again and the results applied to what another invocation wrote)."""
+    def _lease(
+        self, key: WebhookKey, circuit: Circuit, wanted: int, lease_id: str, now: datetime
+    ) -> tuple[Circuit, int]:
+        """Lease up to `wanted` in-flight slots (conditionally; read again on a conflict). None got after
+        the last round counts as none free: the messages wait and look again."""
+        for _ in range(_WRITE_ROUNDS):
+            changed, granted = lease_slots(circuit, self._rules.policy, wanted, lease_id, now)
+            if granted == 0:
+                return circuit, 0
+            if self._circuits.save(changed):
+                return changed, granted
+            circuit = self._circuits.read_many([key])[key]
+        return circuit, 0
+
+    def learn(self, attempts: list[BatchAttempt], batch: BatchCircuits, now: datetime) -> None:
+        """Each endpoint's results of the batch, in order, written onto its circuit with the batch's lease
+        given back (conditionally: on a conflict the circuit is read again and the results applied to
+        what another invocation wrote)."""
         results: dict[WebhookKey, list[bool]] = defaultdict(list)
         slow: set[WebhookKey] = set()
         for attempt in attempts:
@@ -133,10 +166,13 @@ class EndpointGuard:
                 results[key].append(is_unwell(attempt.sent))
                 if is_slow(attempt.sent, self._rules.policy):
                     slow.add(key)
-        for key, unwell in results.items():
-            circuit = circuits[key]
+        for key in results.keys() | batch.leased:
+            circuit = batch.circuits[key]
+            released = batch.lease_id if key in batch.leased else None
             for _ in range(_WRITE_ROUNDS):
-                changed = after_results(circuit, unwell, self._rules.policy, now, self._uniform, slow=key in slow)
+                changed = after_results(
+                    circuit, results[key], self._rules.policy, now, self._uniform, slow=key in slow, released=released
+                )
                 if changed is circuit:
                     break
                 if self._circuits.save(changed):

@@ -110,3 +110,20 @@ def test_an_endpoint_whose_attempts_were_quick_posts_without_leasing() -> None:
     # Then they are POSTed with no write to its circuit at all (no lease, nothing learned that changes it)
     assert outcomes == ["succeeded"] * 3
     assert len(world.circuits.writes) == writes_after_first
+
+
+def test_posts_held_longer_than_a_slow_attempt_move_the_endpoints_next_messages_to_the_slow_lane() -> None:
+    # Given another invocation's POSTs to the endpoint in flight for 6 s already (leased 54 s before its end)
+    world = World(another_batch_holds(2, until=timedelta(seconds=54)))
+    # When a batch holds two of its messages
+    outcomes = world.deliver(to(HOOK_ID, 1), to(HOOK_ID, 2))
+    # Then they are moved to the slow lane, not deferred in this one nor POSTed
+    assert outcomes == ["moved", "moved"]
+    assert world.posts_to(HOOK) == 0
+
+
+def test_posts_in_flight_for_less_than_a_slow_attempt_do_not_make_it_slow() -> None:
+    # Given another invocation's POSTs in flight for 2 s, holding 2 of the 10 slots
+    world = World(another_batch_holds(2, until=timedelta(seconds=58)))
+    # When a batch holds two of its messages, Then both are POSTed from this lane
+    assert world.deliver(to(HOOK_ID, 1), to(HOOK_ID, 2)) == ["succeeded", "succeeded"]

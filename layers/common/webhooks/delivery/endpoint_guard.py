@@ -39,8 +39,10 @@ from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.delivery.retry import sqs_delay_until
 
 WebhookKey = tuple[str, str]  # (account_id, webhook_id)
-# A circuit written by another invocation between our read and our write: read again, this many times.
+# A circuit written by another invocation between our read and our write: read again, this many times
+# (more for a lease: every invocation holding a new endpoint's messages leases at once).
 _WRITE_ROUNDS = 3
+_LEASE_ROUNDS = 8
 
 
 class CircuitStore(Protocol):
@@ -145,7 +147,7 @@ class EndpointGuard:
     ) -> tuple[Circuit, int]:
         """Lease up to `wanted` in-flight slots (conditionally; read again on a conflict). None got after
         the last round counts as none free: the messages wait and look again."""
-        for _ in range(_WRITE_ROUNDS):
+        for _ in range(_LEASE_ROUNDS):
             changed, granted = lease_slots(circuit, self._rules.policy, wanted, lease_id, now)
             if granted == 0:
                 return circuit, 0

@@ -11,11 +11,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tests.support.builders import NOW
 from webhooks.adapters.delivery_item import sortable_time
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
 from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
-from webhooks.delivery.endpoint_guard import DeferralQueue, EndpointGuard, GuardRules
+from webhooks.delivery.endpoint_guard import DeferralQueue, EndpointGuard, GuardRules, StartTimer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
@@ -109,6 +110,7 @@ def a_guard(
     *,
     slow_lane: DeferralQueue | None = None,
     slowed: list[Circuit] | None = None,
+    start_timer: StartTimer | None = None,
 ) -> EndpointGuard:
     """The endpoint guard on in-memory circuits, with the template's default thresholds; the slow lane's
     queue is a RecordingQueue of its own unless given."""
@@ -120,6 +122,8 @@ def a_guard(
         on_opened=(opened if opened is not None else []).append,
         on_slowed=(slowed if slowed is not None else []).append,
         uniform=lambda low, high: (low + high) / 2,
+        start_timer=start_timer,
+        clock=lambda: NOW,
     )
 
 

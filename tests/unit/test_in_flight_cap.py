@@ -4,6 +4,7 @@ waits (deferred, not attempted), and an endpoint whose attempts were all quick P
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
@@ -12,6 +13,7 @@ from tests.unit.test_slow_lane import RULES, SlowAndFastSender
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitPolicy, Lease, lease_slots
 from webhooks.delivery.deliverer import Deliverer
+from webhooks.delivery.endpoint_guard import StartTimer
 from webhooks.delivery.message import DeliveryMessage
 
 HOOK, OTHER = "https://new.example.com/hook", "https://other.example.com/hook"
@@ -28,7 +30,7 @@ def another_batch_holds(slots: int, until: timedelta = timedelta(seconds=60)) ->
 
 
 class World:
-    def __init__(self, circuits: InMemoryCircuits) -> None:
+    def __init__(self, circuits: InMemoryCircuits, start_timer: StartTimer | None = None) -> None:
         webhooks = InMemoryWebhooks()
         webhooks.add(a_webhook(webhook_id=HOOK_ID, url=HOOK))
         webhooks.add(a_webhook(webhook_id=OTHER_ID, url=OTHER))
@@ -40,7 +42,7 @@ class World:
             queue=self.queue,
             disabler=webhooks,
             rules=RULES,
-            guard=a_guard(self.queue, circuits),
+            guard=a_guard(self.queue, circuits, start_timer=start_timer),
             clock=lambda: NOW,
         )
 
@@ -112,18 +114,32 @@ def test_an_endpoint_whose_attempts_were_quick_posts_without_leasing() -> None:
     assert len(world.circuits.writes) == writes_after_first
 
 
-def test_posts_held_longer_than_a_slow_attempt_move_the_endpoints_next_messages_to_the_slow_lane() -> None:
-    # Given another invocation's POSTs to the endpoint in flight for 6 s already (leased 54 s before its end)
-    world = World(another_batch_holds(2, until=timedelta(seconds=54)))
-    # When a batch holds two of its messages
-    outcomes = world.deliver(to(HOOK_ID, 1), to(HOOK_ID, 2))
-    # Then they are moved to the slow lane, not deferred in this one nor POSTed
-    assert outcomes == ["moved", "moved"]
-    assert world.posts_to(HOOK) == 0
+def test_a_post_still_running_after_a_slow_attempts_time_flags_its_endpoint_slow_before_it_ends() -> None:
+    # Given a guard whose slow-attempt timers fire as each POST starts (the POST outlives the threshold)
+    fired: list[float] = []
+
+    def fires_at_once(seconds: float, action: Callable[[], None]) -> Callable[[], None]:
+        fired.append(seconds)
+        action()
+        return lambda: None
+
+    world = World(InMemoryCircuits(), start_timer=fires_at_once)
+    # When a batch POSTs one message to the endpoint (it answers quickly afterwards)
+    world.deliver(to(HOOK_ID, 1))
+    # Then the timer was set at the slow threshold and the endpoint was flagged slow while in flight
+    assert fired == [POLICY.slow_attempt_seconds]
+    assert world.circuits.circuits[KEY].slow_until == NOW + timedelta(seconds=POLICY.slow_lane_seconds)
+    # And the main lane moves its next messages to the slow lane
+    assert world.deliver(to(HOOK_ID, 2)) == ["moved"]
 
 
-def test_posts_in_flight_for_less_than_a_slow_attempt_do_not_make_it_slow() -> None:
-    # Given another invocation's POSTs in flight for 2 s, holding 2 of the 10 slots
-    world = World(another_batch_holds(2, until=timedelta(seconds=58)))
-    # When a batch holds two of its messages, Then both are POSTed from this lane
+def test_a_post_that_ends_before_the_threshold_cancels_its_timer_and_flags_nothing() -> None:
+    cancelled: list[bool] = []
+
+    def never_fires(seconds: float, action: Callable[[], None]) -> Callable[[], None]:
+        return lambda: cancelled.append(True)
+
+    world = World(InMemoryCircuits(), start_timer=never_fires)
     assert world.deliver(to(HOOK_ID, 1), to(HOOK_ID, 2)) == ["succeeded", "succeeded"]
+    assert cancelled == [True, True]
+    assert world.circuits.circuits[KEY].slow_until is None

@@ -124,7 +124,7 @@ def is_unwell(result: SendResult) -> bool:
 def admit(circuit: Circuit, policy: CircuitPolicy, now: datetime, *, in_slow_lane: bool = False) -> Decision:
     """What a message of this endpoint may do now, in the lane that received it."""
     if circuit.state is CircuitState.CLOSED:
-        slow = (circuit.slow_until is not None and now < circuit.slow_until) or _held_too_long(circuit, policy, now)
+        slow = circuit.slow_until is not None and now < circuit.slow_until
         return Decision(Admission.SLOW_LANE if slow and not in_slow_lane else Admission.SEND)
     if circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until:
         return Decision(Admission.WAIT, circuit.open_until)
@@ -190,13 +190,6 @@ def lease_slots(
         return circuit, 0
     lease = Lease(lease_id, granted, now + timedelta(seconds=policy.in_flight_lease_seconds))
     return replace(circuit, leases=(*live, lease), version=circuit.version + 1), granted
-
-
-def _held_too_long(circuit: Circuit, policy: CircuitPolicy, now: datetime) -> bool:
-    """A batch's POSTs to it have been in flight for a slow attempt's time already: it is slow now, before
-    any of them has ended (a lease starts `in_flight_lease_seconds` before its end)."""
-    slow_after = timedelta(seconds=policy.slow_attempt_seconds - policy.in_flight_lease_seconds)
-    return any(lease.until + slow_after <= now < lease.until for lease in circuit.leases)
 
 
 def _live(leases: tuple[Lease, ...], now: datetime, without: str | None = None) -> tuple[Lease, ...]:

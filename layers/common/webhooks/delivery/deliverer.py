@@ -174,7 +174,8 @@ class Deliverer:
             elif claim.status is not DeliveryStatus.PENDING:  # settled by the claim itself: no POST
                 attempt.result = DeliveryOutcome(claim.status.value, claim)
             else:
-                attempt.sent = self._sender.post(self._signed_request(attempt))
+                with self._guard.watching((attempt.message.account_id, attempt.message.webhook_id)):
+                    attempt.sent = self._sender.post(self._signed_request(attempt))
         except Exception as error:  # one message's failure must not take the batch with it
             attempt.result = error
 

@@ -13,11 +13,13 @@ again once the endpoint is back.
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from webhooks.delivery.attempt import BatchAttempt, DeliveryOutcome
@@ -65,6 +67,9 @@ class DeferralQueue(OneMessageQueue, Protocol):
         ...
 
 
+# (seconds, action) -> a function that cancels it: runs `action` once the seconds pass, unless cancelled.
+StartTimer = Callable[[float, Callable[[], None]], Callable[[], None]]
+
 # A held-back attempt, the message to queue in its stead, and that message's SQS delay.
 Resend = tuple[BatchAttempt, DeliveryMessage, int]
 
@@ -96,6 +101,8 @@ class EndpointGuard:
         on_opened: Callable[[Circuit], None],
         on_slowed: Callable[[Circuit], None],
         uniform: Callable[[float, float], float] = random.uniform,
+        start_timer: StartTimer | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._circuits = circuits
         self._queue = queue
@@ -104,6 +111,10 @@ class EndpointGuard:
         self._on_opened = on_opened
         self._on_slowed = on_slowed
         self._uniform = uniform
+        self._start_timer = start_timer or _daemon_timer
+        self._clock = clock
+        self._flag_lock = threading.Lock()
+        self._flagged: set[WebhookKey] = set()
 
     def hold_back(self, attempts: list[BatchAttempt], now: datetime, *, in_slow_lane: bool = False) -> BatchCircuits:
         """Settle as deferred (or, past the bound, turn into a `failed` claim) each attempt whose endpoint
@@ -141,6 +152,38 @@ class EndpointGuard:
         _resend(self._queue, deferred, "deferred")
         _resend(self._slow_lane, moved, "moved")
         return BatchCircuits(circuits, lease_id, frozenset(with_slots))
+
+    @contextmanager
+    def watching(self, key: WebhookKey) -> Iterator[None]:
+        """Around one POST: if it is still running after a slow attempt's time, its endpoint is flagged
+        slow there and then (once per endpoint and container at a time), so other invocations move its
+        next messages to the slow lane while this one still waits for its answer."""
+        cancel = self._start_timer(self._rules.policy.slow_attempt_seconds, lambda: self._flag_slow(key))
+        try:
+            yield
+        finally:
+            cancel()
+
+    def _flag_slow(self, key: WebhookKey) -> None:
+        with self._flag_lock:
+            if key in self._flagged:
+                return
+            self._flagged.add(key)
+        try:
+            circuit = self._circuits.read_many([key])[key]
+            for _ in range(_WRITE_ROUNDS):
+                now = self._clock()
+                changed = after_results(circuit, [], self._rules.policy, now, self._uniform, slow=True)
+                if changed is circuit or self._circuits.save(changed):
+                    if changed is not circuit:
+                        self._report(circuit, changed, now)
+                    return
+                circuit = self._circuits.read_many([key])[key]
+        except Exception:  # a flag not written costs isolation, never a delivery: learn writes it after
+            return
+        finally:
+            with self._flag_lock:
+                self._flagged.discard(key)
 
     def _lease(
         self, key: WebhookKey, circuit: Circuit, wanted: int, lease_id: str, now: datetime
@@ -206,6 +249,13 @@ class EndpointGuard:
             }
         )
         return None
+
+
+def _daemon_timer(seconds: float, action: Callable[[], None]) -> Callable[[], None]:
+    timer = threading.Timer(seconds, action)
+    timer.daemon = True
+    timer.start()
+    return timer.cancel
 
 
 class NotQueued(Exception):

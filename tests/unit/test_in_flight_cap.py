@@ -4,7 +4,7 @@ waits (deferred, not attempted), and an endpoint whose attempts were all quick P
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
@@ -143,3 +143,27 @@ def test_a_post_that_ends_before_the_threshold_cancels_its_timer_and_flags_nothi
     assert world.deliver(to(HOOK_ID, 1), to(HOOK_ID, 2)) == ["succeeded", "succeeded"]
     assert cancelled == [True, True]
     assert world.circuits.circuits[KEY].slow_until is None
+
+
+class CountingReads(InMemoryCircuits):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def read_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Circuit]:
+        self.reads += 1
+        return super().read_many(keys)
+
+
+def test_a_container_trusts_a_fast_endpoints_circuit_for_two_seconds_and_reads_anything_else_fresh() -> None:
+    # Given an endpoint marked fast by its first batch
+    circuits = CountingReads()
+    world = World(circuits)
+    world.deliver(to(HOOK_ID, 0))
+    reads = circuits.reads
+    # When another batch comes within two seconds, Then its circuit is not read again
+    world.deliver(to(HOOK_ID, 1))
+    assert circuits.reads == reads
+    # And an endpoint it has not seen yet is read
+    world.deliver(to(OTHER_ID, 1))
+    assert circuits.reads == reads + 1

@@ -179,6 +179,14 @@ def needs_lease(circuit: Circuit, now: datetime, *, in_slow_lane: bool) -> bool:
     return not in_slow_lane and (circuit.fast_until is None or circuit.fast_until <= now)
 
 
+def is_fast_and_free(circuit: Circuit, now: datetime) -> bool:
+    """Closed, known to be fast, not slow, no slot leased: nothing a fresh read could make it hold back."""
+    fast = circuit.fast_until is not None and now < circuit.fast_until
+    slow = circuit.slow_until is not None and now < circuit.slow_until
+    leased = any(lease.until > now for lease in circuit.leases)
+    return circuit.state is CircuitState.CLOSED and fast and not slow and not leased
+
+
 def lease_slots(
     circuit: Circuit, policy: CircuitPolicy, wanted: int, lease_id: str, now: datetime
 ) -> tuple[Circuit, int]:

@@ -26,11 +26,11 @@ from webhooks.delivery.attempt import (
     attempt_key,
     in_turn,
 )
-from webhooks.delivery.endpoint_guard import BatchCircuits, EndpointGuard, queue_until_due
+from webhooks.delivery.endpoint_guard import BatchCircuits, EndpointGuard
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import OutboundRequest, Sender
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.delivery.retry import next_attempt_at, sqs_delay_until
+from webhooks.delivery.retry import next_attempt_at, queue_until_due, sqs_delay_until
 from webhooks.delivery.signing import SIGNATURE_HEADER, encode_body, signed_headers
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import RetryPolicy, Webhook

@@ -30,6 +30,7 @@ from webhooks.delivery.circuit import (
     CircuitState,
     admit,
     after_results,
+    is_fast_and_free,
     is_slow,
     is_unwell,
     lease_probe,
@@ -38,13 +39,15 @@ from webhooks.delivery.circuit import (
 )
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
-from webhooks.delivery.retry import sqs_delay_until
+from webhooks.delivery.retry import OneMessageQueue, sqs_delay_until
+from webhooks.delivery.timers import TimersOnOneThread
 
 WebhookKey = tuple[str, str]  # (account_id, webhook_id)
 # A circuit written by another invocation between our read and our write: read again, this many times
 # (more for a lease: every invocation holding a new endpoint's messages leases at once).
 _WRITE_ROUNDS = 3
 _LEASE_ROUNDS = 8
+_CACHE_LIMIT = 10_000  # endpoints a container remembers at most before it forgets them all
 
 
 class CircuitStore(Protocol):
@@ -55,10 +58,6 @@ class CircuitStore(Protocol):
     def save(self, circuit: Circuit) -> bool:
         """Write it if the stored one is still at `circuit.version - 1`; False when another writer was first."""
         ...
-
-
-class OneMessageQueue(Protocol):
-    def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
 
 
 class DeferralQueue(OneMessageQueue, Protocol):
@@ -88,6 +87,8 @@ class BatchCircuits:
 class GuardRules:
     policy: CircuitPolicy
     max_deferral: timedelta  # the deployment's bound on how long a message may wait for its endpoint
+    # How long a container trusts a circuit it read of an endpoint known to be fast and free.
+    cache_for: timedelta = timedelta(seconds=2)
 
 
 class EndpointGuard:
@@ -111,10 +112,11 @@ class EndpointGuard:
         self._on_opened = on_opened
         self._on_slowed = on_slowed
         self._uniform = uniform
-        self._start_timer = start_timer or _daemon_timer
+        self._start_timer = start_timer or TimersOnOneThread()
         self._clock = clock
         self._flag_lock = threading.Lock()
         self._flagged: set[WebhookKey] = set()
+        self._cache: dict[WebhookKey, tuple[Circuit, datetime]] = {}
 
     def hold_back(self, attempts: list[BatchAttempt], now: datetime, *, in_slow_lane: bool = False) -> BatchCircuits:
         """Settle as deferred (or, past the bound, turn into a `failed` claim) each attempt whose endpoint
@@ -125,7 +127,7 @@ class EndpointGuard:
             by_endpoint[(attempt.message.account_id, attempt.message.webhook_id)].append(attempt)
         if not by_endpoint:
             return BatchCircuits()
-        circuits = self._circuits.read_many(by_endpoint)
+        circuits = self._read(list(by_endpoint), now)
         lease_id, with_slots = uuid.uuid4().hex, set()
         recheck = now + timedelta(seconds=self._rules.policy.probe_recheck_seconds)
         deferred: list[Resend] = []
@@ -152,6 +154,23 @@ class EndpointGuard:
         _resend(self._queue, deferred, "deferred")
         _resend(self._slow_lane, moved, "moved")
         return BatchCircuits(circuits, lease_id, frozenset(with_slots))
+
+    def _read(self, keys: list[WebhookKey], now: datetime) -> dict[WebhookKey, Circuit]:
+        """The circuits, read in one call, except those of endpoints known to be fast and free (closed,
+        not slow, no slot leased) read by this container in the last `cache_for`: a busy healthy
+        endpoint's batches cost no read each, and anything else is read fresh."""
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache.clear()
+        cached = {
+            key: entry[0]
+            for key in keys
+            if (entry := self._cache.get(key))
+            and now - entry[1] < self._rules.cache_for
+            and is_fast_and_free(entry[0], now)
+        }
+        read = self._circuits.read_many([key for key in keys if key not in cached]) if len(cached) < len(keys) else {}
+        self._cache.update({key: (circuit, now) for key, circuit in read.items()})
+        return cached | read
 
     @contextmanager
     def watching(self, key: WebhookKey) -> Iterator[None]:
@@ -221,6 +240,7 @@ class EndpointGuard:
                 if changed is circuit:
                     break
                 if self._circuits.save(changed):
+                    self._cache[key] = (changed, now)
                     self._report(circuit, changed, now)
                     break
                 circuit = self._circuits.read_many([key])[key]
@@ -251,13 +271,6 @@ class EndpointGuard:
         return None
 
 
-def _daemon_timer(seconds: float, action: Callable[[], None]) -> Callable[[], None]:
-    timer = threading.Timer(seconds, action)
-    timer.daemon = True
-    timer.start()
-    return timer.cancel
-
-
 class NotQueued(Exception):
     """A held-back message SQS did not take: it fails alone, and SQS hands it over again."""
 
@@ -275,10 +288,3 @@ def _resend(queue: DeferralQueue, held: list[Resend], outcome: str) -> None:
         return
     for position, (attempt, _, _) in enumerate(held):
         attempt.result = NotQueued(f"not queued ({outcome})") if position in unsent else DeliveryOutcome(outcome)
-
-
-def queue_until_due(queue: OneMessageQueue, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
-    """Send the message again, delayed towards its `not_before` (a wait past SQS's 15 minutes is chained)."""
-    assert message.not_before is not None
-    queue.send(message, sqs_delay_until(message.not_before, now))
-    return DeliveryOutcome("deferred")

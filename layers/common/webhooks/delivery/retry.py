@@ -10,7 +10,10 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
+from webhooks.delivery.attempt import DeliveryOutcome
+from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import ErrorKind
 from webhooks.domain.webhook import RetryPolicy
@@ -72,3 +75,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (moment - now).total_seconds()) if moment.tzinfo else None
+
+
+class OneMessageQueue(Protocol):
+    def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
+
+
+def queue_until_due(queue: OneMessageQueue, message: DeliveryMessage, now: datetime) -> DeliveryOutcome:
+    """Send the message again, delayed towards its `not_before` (a wait past SQS's 15 minutes is chained)."""
+    assert message.not_before is not None
+    queue.send(message, sqs_delay_until(message.not_before, now))
+    return DeliveryOutcome("deferred")

@@ -14,8 +14,10 @@ from botocore.exceptions import ClientError
 from tests.support.builders import NOW
 from webhooks.adapters.delivery_item import sortable_time
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
+from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
+from webhooks.delivery.deliverer import DeliveryRules
 from webhooks.delivery.endpoint_guard import DeferralQueue, EndpointGuard, GuardRules, StartTimer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
@@ -100,6 +102,13 @@ class InMemoryCircuits:
         return True
 
 
+# Every environment and event, https only, a month's log: what most deliver tests run under.
+DELIVERY_RULES = DeliveryRules(
+    permitted_environments=frozenset(Environment),
+    permitted_events=("*",),
+    allow_http_for_development=False,
+    retention_days=30,
+)
 GUARD_RULES = GuardRules(policy=CircuitPolicy(), max_deferral=timedelta(hours=6))
 
 

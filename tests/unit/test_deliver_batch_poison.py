@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.events import sqs_event
-from tests.support.fakes import InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, ScriptedSender, a_guard
-from webhooks.catalogue import Environment
-from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from tests.support.fakes import (
+    DELIVERY_RULES,
+    InMemoryDeliveryLog,
+    InMemoryWebhooks,
+    RecordingQueue,
+    ScriptedSender,
+    a_guard,
+)
+from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.sqs_batch import deliver_sqs_batch
 
 SLOW_LANE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-delivery-slow-test"
-RULES = DeliveryRules(
-    permitted_environments=frozenset(Environment),
-    permitted_events=("*",),
-    allow_http_for_development=False,
-    retention_days=30,
-)
 
 
 def test_a_retry_due_time_without_a_time_zone_fails_its_message_alone() -> None:
@@ -29,7 +29,7 @@ def test_a_retry_due_time_without_a_time_zone_fails_its_message_alone() -> None:
         sender=sender,
         queue=queue,
         disabler=webhooks,
-        rules=RULES,
+        rules=DELIVERY_RULES,
         guard=a_guard(queue),
         clock=lambda: NOW,
     )

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.support.builders import NOW, SECRET, a_damaged_webhook, a_delivery_message, a_webhook
 from tests.support.fakes import (
+    DELIVERY_RULES,
     InMemoryCircuits,
     InMemoryDeliveryLog,
     InMemoryWebhooks,
@@ -30,20 +31,13 @@ from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.delivery_log.queries import as_seen_at
 from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS, RetryPolicy, SigningSecret
 
-RULES = DeliveryRules(
-    permitted_environments=frozenset(Environment),
-    permitted_events=("*",),
-    allow_http_for_development=False,
-    retention_days=30,
-)
-
 
 def _highest(low: float, high: float) -> float:
     return high
 
 
 class World:
-    def __init__(self, rules: DeliveryRules = RULES, result: SendResult | None = None) -> None:
+    def __init__(self, rules: DeliveryRules = DELIVERY_RULES, result: SendResult | None = None) -> None:
         self.webhooks = InMemoryWebhooks()
         self.log = InMemoryDeliveryLog()
         self.sender = ScriptedSender(result=result or SendResult(http_status=200, duration_ms=12))
@@ -138,11 +132,11 @@ def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown(
 @pytest.mark.parametrize(
     ("webhook_overrides", "message_overrides", "rules", "reason"),
     [
-        (None, {}, RULES, ErrorKind.WEBHOOK_NOT_FOUND),
-        ({"enabled": False}, {}, RULES, ErrorKind.WEBHOOK_DISABLED),
-        ({"environment": Environment.STAGING}, {}, RULES, ErrorKind.ENVIRONMENT_MISMATCH),
-        ({"events": frozenset({"contract.*"})}, {}, RULES, ErrorKind.NOT_SUBSCRIBED),
-        ({}, {"account_id": "globex"}, RULES, ErrorKind.WEBHOOK_NOT_FOUND),
+        (None, {}, DELIVERY_RULES, ErrorKind.WEBHOOK_NOT_FOUND),
+        ({"enabled": False}, {}, DELIVERY_RULES, ErrorKind.WEBHOOK_DISABLED),
+        ({"environment": Environment.STAGING}, {}, DELIVERY_RULES, ErrorKind.ENVIRONMENT_MISMATCH),
+        ({"events": frozenset({"contract.*"})}, {}, DELIVERY_RULES, ErrorKind.NOT_SUBSCRIBED),
+        ({}, {"account_id": "globex"}, DELIVERY_RULES, ErrorKind.WEBHOOK_NOT_FOUND),
         (
             {},
             {},
@@ -341,7 +335,7 @@ def test_the_posts_of_a_batch_go_through_the_concurrent_map_it_is_given() -> Non
         sender=world.sender,
         queue=world.queue,
         disabler=world.webhooks,
-        rules=RULES,
+        rules=DELIVERY_RULES,
         guard=a_guard(world.queue),
         concurrent_map=recording_map,
         clock=lambda: NOW,

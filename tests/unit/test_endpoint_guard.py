@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.fakes import (
+    DELIVERY_RULES,
     InMemoryCircuits,
     InMemoryDeliveryLog,
     InMemoryWebhooks,
@@ -17,21 +18,14 @@ from tests.support.fakes import (
     ThrottledError,
     a_guard,
 )
-from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitState
-from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.delivery_log.redelivery import is_recoverable
 
-RULES = DeliveryRules(
-    permitted_environments=frozenset(Environment),
-    permitted_events=("*",),
-    allow_http_for_development=False,
-    retention_days=30,
-)
 DOWN, UP = "https://down.example.com/hook", "https://up.example.com/hook"
 DOWN_ID, UP_ID = "0f0f0f0f-0000-4000-8000-00000000d0e1", "0f0f0f0f-0000-4000-8000-0000000000a1"
 TIMED_OUT = SendResult(error_kind=ErrorKind.TIMEOUT, duration_ms=10_000)
@@ -64,7 +58,7 @@ class World:
             sender=self.sender,
             queue=self.queue,
             disabler=self.webhooks,
-            rules=RULES,
+            rules=DELIVERY_RULES,
             guard=a_guard(self.queue, self.circuits, self.opened),
             clock=lambda: self.now,
         )

@@ -8,8 +8,15 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
-from tests.support.fakes import InMemoryCircuits, InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, a_guard
-from tests.unit.test_slow_lane import RULES, SlowAndFastSender
+from tests.support.fakes import (
+    DELIVERY_RULES,
+    InMemoryCircuits,
+    InMemoryDeliveryLog,
+    InMemoryWebhooks,
+    RecordingQueue,
+    a_guard,
+)
+from tests.unit.test_slow_lane import SlowAndFastSender
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitPolicy, Lease, lease_slots
 from webhooks.delivery.deliverer import Deliverer
@@ -41,7 +48,7 @@ class World:
             sender=self.sender,
             queue=self.queue,
             disabler=webhooks,
-            rules=RULES,
+            rules=DELIVERY_RULES,
             guard=a_guard(self.queue, circuits, start_timer=start_timer),
             clock=lambda: NOW,
         )

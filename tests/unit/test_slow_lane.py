@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.fakes import (
+    DELIVERY_RULES,
     InMemoryCircuits,
     InMemoryDeliveryLog,
     InMemoryWebhooks,
@@ -16,19 +17,12 @@ from tests.support.fakes import (
     ScriptedSender,
     a_guard,
 )
-from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitPolicy, CircuitState, after_results
-from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 
-RULES = DeliveryRules(
-    permitted_environments=frozenset(Environment),
-    permitted_events=("*",),
-    allow_http_for_development=False,
-    retention_days=30,
-)
 SLOW, FAST = "https://slow.example.com/hook", "https://fast.example.com/hook"
 SLOW_ID, FAST_ID = "0f0f0f0f-0000-4000-8000-0000000005e0", "0f0f0f0f-0000-4000-8000-0000000000fa"
 POLICY = CircuitPolicy()  # the template's defaults: 5 s makes an attempt slow, for 300 s
@@ -59,7 +53,7 @@ class World:
             sender=self.sender,
             queue=self.queue,
             disabler=webhooks,
-            rules=RULES,
+            rules=DELIVERY_RULES,
             guard=a_guard(self.queue, self.circuits, slow_lane=self.slow_lane, slowed=self.slowed),
             clock=lambda: self.now,
         )

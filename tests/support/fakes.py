@@ -22,6 +22,7 @@ from webhooks.delivery.endpoint_guard import DeferralQueue, EndpointGuard, Guard
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery.timers import TimersOnOneThread
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import Webhook
@@ -131,7 +132,7 @@ def a_guard(
         on_opened=(opened if opened is not None else []).append,
         on_slowed=(slowed if slowed is not None else []).append,
         uniform=lambda low, high: (low + high) / 2,
-        start_timer=start_timer,
+        start_timer=start_timer or TimersOnOneThread(),
         clock=lambda: NOW,
     )
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import ErrorKind
@@ -40,9 +41,9 @@ _JITTER = (0.8, 1.2)
 
 
 class CircuitState(StrEnum):
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
+    CLOSED = "closed"  # POSTed as usual
+    OPEN = "open"  # not POSTed until `open_until`
+    HALF_OPEN = "half_open"  # one probe in flight decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +74,9 @@ class CircuitPolicy:
 class Lease:
     """Slots one batch holds for its POSTs to the endpoint."""
 
-    lease_id: str
-    count: int
-    until: datetime
+    lease_id: str  # the batch's own
+    count: int  # slots held
+    until: datetime  # when they are free again, given back or not
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +205,21 @@ def _live(leases: tuple[Lease, ...], now: datetime, without: str | None = None) 
     return tuple(lease for lease in leases if lease.until > now and lease.lease_id != without)
 
 
+# A success forgets the run of failures and opens; what it says of speed and the slots leased stay.
+_CLOSED_AFRESH: dict[str, Any] = {
+    "state": CircuitState.CLOSED,
+    "consecutive_failures": 0,
+    "reopenings": 0,
+    "open_until": None,
+    "opened_at": None,
+    "probe_until": None,
+}
+
+
 def _after_success(circuit: Circuit) -> Circuit:
     if circuit.state is CircuitState.CLOSED and circuit.consecutive_failures == 0:
         return circuit
-    return Circuit(
-        account_id=circuit.account_id,
-        webhook_id=circuit.webhook_id,
-        slow_until=circuit.slow_until,
-        fast_until=circuit.fast_until,
-        leases=circuit.leases,
-        version=circuit.version,
-    )
+    return replace(circuit, **_CLOSED_AFRESH)
 
 
 def _after_failure(

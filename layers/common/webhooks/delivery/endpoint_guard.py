@@ -91,32 +91,21 @@ class GuardRules:
     cache_for: timedelta = timedelta(seconds=2)
 
 
+@dataclass(kw_only=True)
 class EndpointGuard:
-    def __init__(
-        self,
-        *,
-        circuits: CircuitStore,
-        queue: DeferralQueue,
-        slow_lane: DeferralQueue,
-        rules: GuardRules,
-        on_opened: Callable[[Circuit], None],
-        on_slowed: Callable[[Circuit], None],
-        uniform: Callable[[float, float], float] = random.uniform,
-        start_timer: StartTimer | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._circuits = circuits
-        self._queue = queue
-        self._slow_lane = slow_lane
-        self._rules = rules
-        self._on_opened = on_opened
-        self._on_slowed = on_slowed
-        self._uniform = uniform
-        self._start_timer = start_timer or TimersOnOneThread()
-        self._clock = clock
-        self._flag_lock = threading.Lock()
-        self._flagged: set[WebhookKey] = set()
-        self._cache: dict[WebhookKey, tuple[Circuit, datetime]] = {}
+    circuits: CircuitStore
+    queue: DeferralQueue
+    slow_lane: DeferralQueue
+    rules: GuardRules
+    on_opened: Callable[[Circuit], None]
+    on_slowed: Callable[[Circuit], None]
+    uniform: Callable[[float, float], float] = random.uniform
+    start_timer: StartTimer = field(default_factory=TimersOnOneThread)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # What this container holds between batches: the endpoints being flagged slow, and recent reads.
+    _flag_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _flagged: set[WebhookKey] = field(default_factory=set, init=False, repr=False)
+    _cache: dict[WebhookKey, tuple[Circuit, datetime]] = field(default_factory=dict, init=False, repr=False)
 
     def hold_back(self, attempts: list[BatchAttempt], now: datetime, *, in_slow_lane: bool = False) -> BatchCircuits:
         """Settle as deferred (or, past the bound, turn into a `failed` claim) each attempt whose endpoint
@@ -129,11 +118,11 @@ class EndpointGuard:
             return BatchCircuits()
         circuits = self._read(list(by_endpoint), now)
         lease_id, with_slots = uuid.uuid4().hex, set()
-        recheck = now + timedelta(seconds=self._rules.policy.probe_recheck_seconds)
+        recheck = now + timedelta(seconds=self.rules.policy.probe_recheck_seconds)
         deferred: list[Resend] = []
         moved: list[Resend] = []
         for key, endpoint_attempts in by_endpoint.items():
-            decision = admit(circuits[key], self._rules.policy, now, in_slow_lane=in_slow_lane)
+            decision = admit(circuits[key], self.rules.policy, now, in_slow_lane=in_slow_lane)
             if decision.admission is Admission.SEND:
                 if needs_lease(circuits[key], now, in_slow_lane=in_slow_lane):
                     circuits[key], granted = self._lease(key, circuits[key], len(endpoint_attempts), lease_id, now)
@@ -146,13 +135,13 @@ class EndpointGuard:
                 continue
             held, until = endpoint_attempts, decision.until
             if decision.admission is Admission.PROBE:
-                leased = lease_probe(circuits[key], self._rules.policy, now)
-                if self._circuits.save(leased):  # ours: the first message is the one probe
+                leased = lease_probe(circuits[key], self.rules.policy, now)
+                if self.circuits.save(leased):  # ours: the first message is the one probe
                     circuits[key], held = leased, endpoint_attempts[1:]
                 until = recheck
             deferred += [resend for attempt in held if (resend := self._wait(attempt, until or now, now))]
-        _resend(self._queue, deferred, "deferred")
-        _resend(self._slow_lane, moved, "moved")
+        _resend(self.queue, deferred, "deferred")
+        _resend(self.slow_lane, moved, "moved")
         return BatchCircuits(circuits, lease_id, frozenset(with_slots))
 
     def _read(self, keys: list[WebhookKey], now: datetime) -> dict[WebhookKey, Circuit]:
@@ -165,10 +154,10 @@ class EndpointGuard:
             key: entry[0]
             for key in keys
             if (entry := self._cache.get(key))
-            and now - entry[1] < self._rules.cache_for
+            and now - entry[1] < self.rules.cache_for
             and is_fast_and_free(entry[0], now)
         }
-        read = self._circuits.read_many([key for key in keys if key not in cached]) if len(cached) < len(keys) else {}
+        read = self.circuits.read_many([key for key in keys if key not in cached]) if len(cached) < len(keys) else {}
         self._cache.update({key: (circuit, now) for key, circuit in read.items()})
         return cached | read
 
@@ -177,7 +166,7 @@ class EndpointGuard:
         """Around one POST: if it is still running after a slow attempt's time, its endpoint is flagged
         slow there and then (once per endpoint and container at a time), so other invocations move its
         next messages to the slow lane while this one still waits for its answer."""
-        cancel = self._start_timer(self._rules.policy.slow_attempt_seconds, lambda: self._flag_slow(key))
+        cancel = self.start_timer(self.rules.policy.slow_attempt_seconds, lambda: self._flag_slow(key))
         try:
             yield
         finally:
@@ -189,15 +178,15 @@ class EndpointGuard:
                 return
             self._flagged.add(key)
         try:
-            circuit = self._circuits.read_many([key])[key]
+            circuit = self.circuits.read_many([key])[key]
             for _ in range(_WRITE_ROUNDS):
-                now = self._clock()
-                changed = after_results(circuit, [], self._rules.policy, now, self._uniform, slow=True)
-                if changed is circuit or self._circuits.save(changed):
+                now = self.clock()
+                changed = after_results(circuit, [], self.rules.policy, now, self.uniform, slow=True)
+                if changed is circuit or self.circuits.save(changed):
                     if changed is not circuit:
                         self._report(circuit, changed, now)
                     return
-                circuit = self._circuits.read_many([key])[key]
+                circuit = self.circuits.read_many([key])[key]
         except Exception:  # a flag not written costs isolation, never a delivery: learn writes it after
             return
         finally:
@@ -210,12 +199,12 @@ class EndpointGuard:
         """Lease up to `wanted` in-flight slots (conditionally; read again on a conflict). None got after
         the last round counts as none free: the messages wait and look again."""
         for _ in range(_LEASE_ROUNDS):
-            changed, granted = lease_slots(circuit, self._rules.policy, wanted, lease_id, now)
+            changed, granted = lease_slots(circuit, self.rules.policy, wanted, lease_id, now)
             if granted == 0:
                 return circuit, 0
-            if self._circuits.save(changed):
+            if self.circuits.save(changed):
                 return changed, granted
-            circuit = self._circuits.read_many([key])[key]
+            circuit = self.circuits.read_many([key])[key]
         return circuit, 0
 
     def learn(self, attempts: list[BatchAttempt], batch: BatchCircuits, now: datetime) -> None:
@@ -228,38 +217,38 @@ class EndpointGuard:
             if attempt.sent is not None:
                 key = (attempt.message.account_id, attempt.message.webhook_id)
                 results[key].append(is_unwell(attempt.sent))
-                if is_slow(attempt.sent, self._rules.policy):
+                if is_slow(attempt.sent, self.rules.policy):
                     slow.add(key)
         for key in results.keys() | batch.leased:
             circuit = batch.circuits[key]
             released = batch.lease_id if key in batch.leased else None
             for _ in range(_WRITE_ROUNDS):
                 changed = after_results(
-                    circuit, results[key], self._rules.policy, now, self._uniform, slow=key in slow, released=released
+                    circuit, results[key], self.rules.policy, now, self.uniform, slow=key in slow, released=released
                 )
                 if changed is circuit:
                     break
-                if self._circuits.save(changed):
+                if self.circuits.save(changed):
                     self._cache[key] = (changed, now)
                     self._report(circuit, changed, now)
                     break
-                circuit = self._circuits.read_many([key])[key]
+                circuit = self.circuits.read_many([key])[key]
 
     def _report(self, before: Circuit, after: Circuit, now: datetime) -> None:
         if after.state is CircuitState.OPEN and before.state is not CircuitState.OPEN:
-            self._on_opened(after)
+            self.on_opened(after)
         if after.slow_until is not None and (before.slow_until is None or before.slow_until <= now):
-            self._on_slowed(after)
+            self.on_slowed(after)
 
     def _wait(self, attempt: BatchAttempt, until: datetime, now: datetime) -> Resend | None:
         """The message to queue in the attempt's stead, due `until`; None once it has waited too long."""
         message = attempt.message
         waiting_since = message.deferred_since or now
-        if now - waiting_since < self._rules.max_deferral:
+        if now - waiting_since < self.rules.max_deferral:
             deferred = message.model_copy(update={"not_before": until, "deferred_since": waiting_since})
             return attempt, deferred, sqs_delay_until(until, now)
         # Past the bound: its claim is the `failed` record itself, so it is logged and never POSTed.
-        hours = self._rules.max_deferral.total_seconds() / 3600
+        hours = self.rules.max_deferral.total_seconds() / 3600
         attempt.record = attempt.claimed_record().model_copy(
             update={
                 "status": DeliveryStatus.FAILED,

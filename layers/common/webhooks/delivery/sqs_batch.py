@@ -86,16 +86,8 @@ def report_circuit_opened(circuit: Circuit) -> None:
     down (since its run of opens began), which the alarm on circuits open longer than an hour watches."""
     assert circuit.open_until is not None
     assert circuit.opened_at is not None
-    logger.warning(
-        "endpoint circuit opened",
-        extra={
-            "account_id": circuit.account_id,
-            "webhook_id": circuit.webhook_id,
-            "open_until": circuit.open_until.isoformat(),
-            "consecutive_failures": circuit.consecutive_failures,
-            "reopenings": circuit.reopenings,
-        },
-    )
+    details = {"open_until": circuit.open_until.isoformat(), "reopenings": circuit.reopenings}
+    _log_endpoint("endpoint circuit opened", circuit, details | {"consecutive_failures": circuit.consecutive_failures})
     metrics.add_metric(name="CircuitOpened", unit=MetricUnit.Count, value=1)
     age = (circuit.open_until - circuit.opened_at).total_seconds()
     metrics.add_metric(name="CircuitOpenAge", unit=MetricUnit.Seconds, value=age)
@@ -104,12 +96,9 @@ def report_circuit_opened(circuit: Circuit) -> None:
 def report_slow_lane_entered(circuit: Circuit) -> None:
     """A log line and a metric when an endpoint is flagged slow (not at each extension of the flag)."""
     assert circuit.slow_until is not None
-    logger.warning(
-        "endpoint moved to the slow lane",
-        extra={
-            "account_id": circuit.account_id,
-            "webhook_id": circuit.webhook_id,
-            "slow_until": circuit.slow_until.isoformat(),
-        },
-    )
+    _log_endpoint("endpoint moved to the slow lane", circuit, {"slow_until": circuit.slow_until.isoformat()})
     metrics.add_metric(name="SlowLaneEntered", unit=MetricUnit.Count, value=1)
+
+
+def _log_endpoint(message: str, circuit: Circuit, details: dict[str, object]) -> None:
+    logger.warning(message, extra={"account_id": circuit.account_id, "webhook_id": circuit.webhook_id} | details)

@@ -52,6 +52,11 @@ function eventsPicker(catalogue, selected) {
   return picker;
 }
 
+/** The rate limit as typed: null when empty; anything else as a number, so the API names what is wrong with it. */
+function rateLimit(typed) {
+  return typed.trim() === "" ? null : Number(typed);
+}
+
 function retryFields(policy) {
   const enabled = h("input", { type: "checkbox", name: "retry", checked: Boolean(policy) });
   const values = policy || RETRY_DEFAULTS;
@@ -99,6 +104,12 @@ function buildForm(catalogue, webhook) {
     h("fieldset", { class: "field", "data-field": "events" }, h("legend", {}, "Events"), picker, h("p", { class: "field-error", role: "alert" })),
     field("description", "Description", h("textarea", { id: "field-description", name: "description", maxlength: 500, rows: 2, value: (webhook && webhook.description) || "" })),
     retries,
+    field(
+      "rate_limit_per_second",
+      "Rate limit (POSTs a second)",
+      h("input", { id: "field-rate_limit_per_second", type: "number", name: "rate_limit_per_second", min: 1, max: 1000, step: 1, value: webhook && webhook.rate_limit_per_second ? String(webhook.rate_limit_per_second) : "" }),
+      "Empty: no limit. Events over it wait for the next second; none is dropped.",
+    ),
     h("div", { class: "field", "data-field": "enabled" }, h("label", { class: "check" }, enabled, " Enabled"), h("p", { class: "field-error" })),
   );
   form.values = () => {
@@ -110,6 +121,7 @@ function buildForm(catalogue, webhook) {
       events: picker.selection(),
       description: description || null,
       retry_policy: retries.policy(),
+      rate_limit_per_second: rateLimit(form.querySelector("[name=rate_limit_per_second]").value),
       enabled: enabled.checked,
     };
   };

@@ -99,6 +99,7 @@ function endpointState(endpoint) {
   const shown = {
     failing: () => `failing: ${endpoint.consecutive_failures} in a row`,
     slow_lane: () => `slow: in the slow lane until ${when(endpoint.slow_lane_until)}`,
+    rate_limited: () => "rate limited: events wait for the next second",
     circuit_open: () => `circuit open until ${when(endpoint.open_until)}`,
     probing: () => "probing: the next attempt decides",
   }[endpoint.state];

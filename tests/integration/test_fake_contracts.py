@@ -348,6 +348,8 @@ def test_a_circuit_never_written_reads_closed_and_a_written_one_reads_back_whole
         slow_until=NOW + timedelta(seconds=300),
         fast_until=NOW + timedelta(seconds=200),
         leases=(Lease("batch-1", 3, NOW + timedelta(seconds=60)), Lease("batch-2", 1, NOW + timedelta(seconds=50))),
+        rate_window=NOW.replace(microsecond=0),
+        rate_used=3,
         version=1,
     )
     assert all(getattr(opened, field.name) not in (None, ()) for field in dataclasses.fields(opened))

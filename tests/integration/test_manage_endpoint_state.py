@@ -70,3 +70,26 @@ def test_an_open_circuit_shows_in_the_view_and_the_list_and_a_new_webhook_is_hea
     }
     assert listed[up] == healthy
     assert created.body["endpoint"] == healthy
+
+
+@pytest.mark.parametrize("refused", [0, 1001, 2.5, "5", True])
+def test_a_rate_limit_is_a_whole_number_of_posts_a_second_from_1_to_1000(api: ManageApi, refused: object) -> None:
+    answer = api("POST", "/webhooks", body=a_webhook_request(rate_limit_per_second=refused))
+    assert (answer.status, answer.body["errors"][0]["pointer"]) == (422, "/rate_limit_per_second")
+    assert api("GET", "/webhooks").body["items"] == []
+
+
+def test_a_rate_limit_is_set_shown_changed_and_cleared(api: ManageApi) -> None:
+    # Given a webhook created with a limit of 5 a second
+    created = api("POST", "/webhooks", body=a_webhook_request(rate_limit_per_second=5))
+    webhook_id = created.body["webhook_id"]
+    assert created.body["rate_limit_per_second"] == 5
+    # When it is changed to 20, and then cleared with null
+    changed = api("PATCH", f"/webhooks/{webhook_id}", body={"rate_limit_per_second": 20})
+    cleared = api("PATCH", f"/webhooks/{webhook_id}", body={"rate_limit_per_second": None})
+    # Then each answer and a read show it, and the history records each change
+    assert (changed.body["rate_limit_per_second"], cleared.body["rate_limit_per_second"]) == (20, None)
+    assert api("GET", f"/webhooks/{webhook_id}").body["rate_limit_per_second"] is None
+    history = api("GET", f"/webhooks/{webhook_id}/audit").body["items"]
+    changes = [entry["changes"].get("rate_limit_per_second") for entry in history if entry["action"] == "updated"]
+    assert changes == [{"before": 20, "after": None}, {"before": 5, "after": 20}]

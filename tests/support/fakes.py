@@ -18,7 +18,7 @@ from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
 from webhooks.delivery.deliverer import DeliveryRules
-from webhooks.delivery.endpoint_guard import DeferralQueue, EndpointGuard, GuardRules, StartTimer
+from webhooks.delivery.endpoint_guard import CircuitStore, DeferralQueue, EndpointGuard, GuardRules, StartTimer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
@@ -115,7 +115,7 @@ GUARD_RULES = GuardRules(policy=CircuitPolicy(), max_deferral=timedelta(hours=6)
 
 def a_guard(
     queue: DeferralQueue,
-    circuits: InMemoryCircuits | None = None,
+    circuits: CircuitStore | None = None,
     opened: list[Circuit] | None = None,
     *,
     slow_lane: DeferralQueue | None = None,

@@ -78,3 +78,13 @@ def test_a_page_of_webhooks_is_read_in_one_call_and_none_for_an_empty_page() -> 
     # And an empty page reads nothing
     assert states.of([]) == {}
     assert len(circuits.reads) == 1
+
+
+def test_a_webhook_whose_rate_this_second_is_used_up_is_rate_limited_for_that_second() -> None:
+    # Given a webhook limited to 5 a second whose 5 of this second are taken
+    this_second = NOW.replace(microsecond=0)
+    circuit = a_circuit(rate_window=this_second, rate_used=5, version=4)
+    # Then it is rate limited now, and healthy again the next second or with room left
+    assert endpoint_health(circuit, NOW, rate_limit=5).state is EndpointState.RATE_LIMITED
+    assert endpoint_health(circuit, this_second + timedelta(seconds=1), rate_limit=5).state is EndpointState.HEALTHY
+    assert endpoint_health(circuit, NOW, rate_limit=6).state is EndpointState.HEALTHY

@@ -50,6 +50,8 @@ class CircuitItem(BaseModel):
     slow_until: datetime | None = None
     fast_until: datetime | None = None
     leases: list[LeaseItem] = []
+    rate_window: datetime | None = None
+    rate_used: int = 0
     version: int
     expires_at: int
 

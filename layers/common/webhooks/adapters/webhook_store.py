@@ -47,6 +47,7 @@ class WebhookItem(BaseModel):
     retry_policy: dict[str, int] | None = None
     connect_timeout_ms: int
     read_timeout_ms: int
+    rate_limit_per_second: int | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -71,6 +72,7 @@ class WebhookItem(BaseModel):
             retry_policy=webhook.retry_policy.model_dump() if webhook.retry_policy else None,
             connect_timeout_ms=round(webhook.connect_timeout_seconds * 1000),
             read_timeout_ms=round(webhook.read_timeout_seconds * 1000),
+            rate_limit_per_second=webhook.rate_limit_per_second,
             version=webhook.version,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,

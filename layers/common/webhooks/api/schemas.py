@@ -72,7 +72,8 @@ class EndpointView(Output):
 
     state: EndpointState = Field(
         description="`healthy`; `failing` (failures in a row, fewer than open the circuit); `slow_lane` (it answers "
-        "slowly, so it is served by the slow lane until `slow_lane_until`); `circuit_open` (its messages wait, not "
+        "slowly, so it is served by the slow lane until `slow_lane_until`); `rate_limited` (this second's POSTs "
+        "under its `rate_limit_per_second` are taken; the rest wait); `circuit_open` (its messages wait, not "
         "POSTed, until `open_until`); `probing` (one attempt at a time decides whether it closes)."
     )
     consecutive_failures: int = Field(
@@ -102,6 +103,7 @@ class WebhookView(Output):
     retry_policy: RetryPolicy | None
     connect_timeout_seconds: float
     read_timeout_seconds: float
+    rate_limit_per_second: int | None = Field(description="At most this many POSTs a second; null: no limit.")
     previous_secret_expires_at: datetime | None = Field(description="End of a rotation's grace period, if running.")
     version: int
     created_at: datetime

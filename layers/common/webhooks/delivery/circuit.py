@@ -94,6 +94,8 @@ class Circuit:
     slow_until: datetime | None = None  # served by the slow lane until then
     fast_until: datetime | None = None  # its attempts were all quick: it POSTs without leasing until then
     leases: tuple[Lease, ...] = ()
+    rate_window: datetime | None = None  # the second whose POSTs `rate_used` counts (a rate-limited webhook)
+    rate_used: int = 0
     version: int = 0
 
 
@@ -192,13 +194,24 @@ def lease_slots(
     circuit: Circuit, policy: CircuitPolicy, wanted: int, lease_id: str, now: datetime
 ) -> tuple[Circuit, int]:
     """The circuit with a lease of up to `wanted` free slots for this batch, and how many it got (0: the
-    circuit itself, unchanged: nothing to write)."""
+    circuit itself, unchanged: nothing to write). The caller raises the version once for all it changed."""
     live = _live(circuit.leases, now)
     granted = min(wanted, max(0, policy.max_in_flight - sum(lease.count for lease in live)))
     if granted == 0:
         return circuit, 0
     lease = Lease(lease_id, granted, now + timedelta(seconds=policy.in_flight_lease_seconds))
-    return replace(circuit, leases=(*live, lease), version=circuit.version + 1), granted
+    return replace(circuit, leases=(*live, lease)), granted
+
+
+def take_tokens(circuit: Circuit, limit: int, wanted: int, now: datetime) -> tuple[Circuit, int]:
+    """Up to `wanted` of the current second's `limit` POSTs (a fixed one-second window, counted on the
+    item, so every invocation shares it), and the circuit that counts them (itself when none is left)."""
+    window = now.replace(microsecond=0)
+    used = circuit.rate_used if circuit.rate_window == window else 0
+    granted = min(wanted, max(0, limit - used))
+    if granted == 0:
+        return circuit, 0
+    return replace(circuit, rate_window=window, rate_used=used + granted), granted
 
 
 def _live(leases: tuple[Lease, ...], now: datetime, without: str | None = None) -> tuple[Lease, ...]:

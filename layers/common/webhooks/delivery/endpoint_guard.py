@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -36,11 +36,13 @@ from webhooks.delivery.circuit import (
     lease_probe,
     lease_slots,
     needs_lease,
+    take_tokens,
 )
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.delivery.retry import OneMessageQueue, sqs_delay_until
 from webhooks.delivery.timers import TimersOnOneThread
+from webhooks.domain.webhook import Webhook
 
 WebhookKey = tuple[str, str]  # (account_id, webhook_id)
 # A circuit written by another invocation between our read and our write: read again, this many times
@@ -116,7 +118,12 @@ class EndpointGuard:
             by_endpoint[(attempt.message.account_id, attempt.message.webhook_id)].append(attempt)
         if not by_endpoint:
             return BatchCircuits()
-        circuits = self._read(list(by_endpoint), now)
+        limits = {
+            key: webhook.rate_limit_per_second
+            for key, endpoint_attempts in by_endpoint.items()
+            if isinstance(webhook := endpoint_attempts[0].webhook, Webhook) and webhook.rate_limit_per_second
+        }
+        circuits = self._read(list(by_endpoint), now, fresh=set(limits))
         lease_id, with_slots = uuid.uuid4().hex, set()
         recheck = now + timedelta(seconds=self.rules.policy.probe_recheck_seconds)
         deferred: list[Resend] = []
@@ -124,11 +131,16 @@ class EndpointGuard:
         for key, endpoint_attempts in by_endpoint.items():
             decision = admit(circuits[key], self.rules.policy, now, in_slow_lane=in_slow_lane)
             if decision.admission is Admission.SEND:
-                if needs_lease(circuits[key], now, in_slow_lane=in_slow_lane):
-                    circuits[key], granted = self._lease(key, circuits[key], len(endpoint_attempts), lease_id, now)
-                    with_slots |= {key} if granted else set()
-                    waiting = endpoint_attempts[granted:]  # no free slot: look again soon
-                    deferred += [resend for attempt in waiting if (resend := self._wait(attempt, recheck, now))]
+                leasing = needs_lease(circuits[key], now, in_slow_lane=in_slow_lane)
+                if leasing or key in limits:
+                    slots = lease_id if leasing else ""
+                    circuits[key], granted, rate_limited = self._admit(
+                        key, circuits[key], len(endpoint_attempts), lease_id=slots, limit=limits.get(key), now=now
+                    )
+                    with_slots |= {key} if leasing and granted else set()
+                    # Over the rate: from the next second on; no free slot: look again soon.
+                    due = now.replace(microsecond=0) + timedelta(seconds=1) if rate_limited else recheck
+                    deferred += [r for attempt in endpoint_attempts[granted:] if (r := self._wait(attempt, due, now))]
                 continue
             if decision.admission is Admission.SLOW_LANE:
                 moved += [(attempt, attempt.message, 0) for attempt in endpoint_attempts]
@@ -144,7 +156,7 @@ class EndpointGuard:
         _resend(self.slow_lane, moved, "moved")
         return BatchCircuits(circuits, lease_id, frozenset(with_slots))
 
-    def _read(self, keys: list[WebhookKey], now: datetime) -> dict[WebhookKey, Circuit]:
+    def _read(self, keys: list[WebhookKey], now: datetime, fresh: set[WebhookKey]) -> dict[WebhookKey, Circuit]:
         """The circuits, read in one call, except those of endpoints known to be fast and free (closed,
         not slow, no slot leased) read by this container in the last `cache_for`: a busy healthy
         endpoint's batches cost no read each, and anything else is read fresh."""
@@ -153,7 +165,8 @@ class EndpointGuard:
         cached = {
             key: entry[0]
             for key in keys
-            if (entry := self._cache.get(key))
+            if key not in fresh
+            and (entry := self._cache.get(key))
             and now - entry[1] < self.rules.cache_for
             and is_fast_and_free(entry[0], now)
         }
@@ -193,19 +206,25 @@ class EndpointGuard:
             with self._flag_lock:
                 self._flagged.discard(key)
 
-    def _lease(
-        self, key: WebhookKey, circuit: Circuit, wanted: int, lease_id: str, now: datetime
-    ) -> tuple[Circuit, int]:
-        """Lease up to `wanted` in-flight slots (conditionally; read again on a conflict). None got after
-        the last round counts as none free: the messages wait and look again."""
+    def _admit(
+        self, key: WebhookKey, circuit: Circuit, wanted: int, *, lease_id: str, limit: int | None, now: datetime
+    ) -> tuple[Circuit, int, bool]:
+        """Take up to `wanted` of this second's POSTs under the webhook's rate `limit`, then lease as many
+        in-flight slots (when `lease_id`), in one conditional write (read again on a conflict). Returns the
+        circuit, how many may POST, and whether the rate held some back. None got after the last round
+        counts as none free: the messages wait and look again."""
         for _ in range(_LEASE_ROUNDS):
-            changed, granted = lease_slots(circuit, self.rules.policy, wanted, lease_id, now)
+            changed, granted = take_tokens(circuit, limit, wanted, now) if limit else (circuit, wanted)
+            rate_limited = granted < wanted
+            if lease_id and granted:
+                changed, granted = lease_slots(changed, self.rules.policy, granted, lease_id, now)
             if granted == 0:
-                return circuit, 0
+                return circuit, 0, rate_limited
+            changed = replace(changed, version=circuit.version + 1)
             if self.circuits.save(changed):
-                return changed, granted
+                return changed, granted, rate_limited
             circuit = self.circuits.read_many([key])[key]
-        return circuit, 0
+        return circuit, 0, False
 
     def learn(self, attempts: list[BatchAttempt], batch: BatchCircuits, now: datetime) -> None:
         """Each endpoint's results of the batch, in order, written onto its circuit with the batch's lease

@@ -17,6 +17,7 @@ class EndpointState(StrEnum):
     HEALTHY = "healthy"  # its last attempt was answered
     FAILING = "failing"  # failures in a row, fewer than open the circuit
     SLOW_LANE = "slow_lane"  # answering, slowly: served by the slow lane until `slow_lane_until`
+    RATE_LIMITED = "rate_limited"  # this second's POSTs under its rate limit are taken: the rest wait
     CIRCUIT_OPEN = "circuit_open"  # not POSTed until `open_until`; its messages wait
     PROBING = "probing"  # the open period is over: one attempt at a time decides whether it closes
 
@@ -30,13 +31,20 @@ class EndpointHealth:
     slow_lane_until: datetime | None = None
 
 
-def endpoint_health(circuit: Circuit, now: datetime) -> EndpointHealth:
+def endpoint_health(circuit: Circuit, now: datetime, rate_limit: int | None = None) -> EndpointHealth:
     slow_until = circuit.slow_until if circuit.slow_until is not None and now < circuit.slow_until else None
     if circuit.state is CircuitState.CLOSED:
+        at_limit = rate_limit is not None and circuit.rate_window == now.replace(microsecond=0)
         if circuit.consecutive_failures:
             state = EndpointState.FAILING
+        elif slow_until:
+            state = EndpointState.SLOW_LANE
         else:
-            state = EndpointState.SLOW_LANE if slow_until else EndpointState.HEALTHY
+            state = (
+                EndpointState.RATE_LIMITED
+                if at_limit and circuit.rate_used >= (rate_limit or 0)
+                else EndpointState.HEALTHY
+            )
         return EndpointHealth(state, circuit.consecutive_failures, slow_lane_until=slow_until)
     still_open = circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until
     return EndpointHealth(
@@ -63,4 +71,8 @@ class EndpointStates:
             return {}
         circuits = self._circuits.read_many((webhook.account_id, webhook.webhook_id) for webhook in webhooks)
         now = self._clock()
-        return {webhook_id: endpoint_health(circuit, now) for (_, webhook_id), circuit in circuits.items()}
+        limits = {webhook.webhook_id: webhook.rate_limit_per_second for webhook in webhooks}
+        return {
+            webhook_id: endpoint_health(circuit, now, limits.get(webhook_id))
+            for (_, webhook_id), circuit in circuits.items()
+        }

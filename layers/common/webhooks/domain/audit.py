@@ -57,6 +57,7 @@ AUDITED_FIELDS = (
     "retry_policy",
     "connect_timeout_seconds",
     "read_timeout_seconds",
+    "rate_limit_per_second",
 )
 
 

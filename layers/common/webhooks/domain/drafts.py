@@ -15,6 +15,7 @@ from webhooks.domain.url_policy import MAX_URL_LENGTH
 from webhooks.domain.webhook import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
+    RateLimit,
     RetryPolicy,
     TimeoutSeconds,
 )
@@ -65,13 +66,15 @@ class WebhookDraft(BaseModel):
     retry_policy: RetryPolicy | None = None
     connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
     read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
+    rate_limit_per_second: RateLimit | None = None
 
 
-NULLABLE_FIELDS = frozenset({"description", "retry_policy"})
+NULLABLE_FIELDS = frozenset({"description", "retry_policy", "rate_limit_per_second"})
 
 
 def not_null_unless_nullable(value: Any, info: ValidationInfo) -> Any:
-    """A field validator (mode="before") for patches: only description and retry_policy can be cleared."""
+    """A field validator (mode="before") for patches: only description, retry_policy and the rate limit can
+    be cleared."""
     if value is None and info.field_name not in NULLABLE_FIELDS:
         raise ValueError("must not be null")
     return value
@@ -91,6 +94,7 @@ class WebhookPatch(BaseModel):
     retry_policy: RetryPolicy | None = None
     connect_timeout_seconds: TimeoutSeconds | None = None
     read_timeout_seconds: TimeoutSeconds | None = None
+    rate_limit_per_second: RateLimit | None = None
 
     @field_validator("*", mode="before")
     @classmethod

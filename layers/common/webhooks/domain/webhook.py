@@ -28,6 +28,8 @@ def _whole_milliseconds(seconds: float) -> float:
     return seconds
 
 
+# What a customer may ask deliver to stay under for its endpoint, in POSTs a second.
+RateLimit = Annotated[int, Field(ge=1, le=1000, description="At most this many POSTs a second (none: no limit).")]
 TimeoutSeconds = Annotated[
     float,
     Field(
@@ -81,6 +83,7 @@ class Webhook(BaseModel):
     retry_policy: RetryPolicy | None = None
     connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
     read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
+    rate_limit_per_second: RateLimit | None = None
     version: int = Field(default=1, ge=1, description="Raised by every change; the ETag.")
     created_at: datetime
     updated_at: datetime

@@ -70,9 +70,9 @@ class WebhookItem(BaseModel):
                 for s in webhook.secrets
             ],
             retry_policy=webhook.retry_policy.model_dump() if webhook.retry_policy else None,
+            rate_limit_per_second=webhook.rate_limit_per_second,
             connect_timeout_ms=round(webhook.connect_timeout_seconds * 1000),
             read_timeout_ms=round(webhook.read_timeout_seconds * 1000),
-            rate_limit_per_second=webhook.rate_limit_per_second,
             version=webhook.version,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,

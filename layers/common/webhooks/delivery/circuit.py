@@ -203,11 +203,21 @@ def lease_slots(
     return replace(circuit, leases=(*live, lease)), granted
 
 
+def rate_window(now: datetime) -> datetime:
+    """The second a rate limit counts `now` in (fixed one-second windows)."""
+    return now.replace(microsecond=0)
+
+
+def rate_used_now(circuit: Circuit, now: datetime) -> int:
+    """The POSTs already counted in the current second."""
+    return circuit.rate_used if circuit.rate_window == rate_window(now) else 0
+
+
 def take_tokens(circuit: Circuit, limit: int, wanted: int, now: datetime) -> tuple[Circuit, int]:
-    """Up to `wanted` of the current second's `limit` POSTs (a fixed one-second window, counted on the
-    item, so every invocation shares it), and the circuit that counts them (itself when none is left)."""
-    window = now.replace(microsecond=0)
-    used = circuit.rate_used if circuit.rate_window == window else 0
+    """Up to `wanted` of the current second's `limit` POSTs (counted on the item, so every invocation
+    shares it), and the circuit that counts them (itself when none is left)."""
+    window = rate_window(now)
+    used = rate_used_now(circuit, now)
     granted = min(wanted, max(0, limit - used))
     if granted == 0:
         return circuit, 0

@@ -36,6 +36,7 @@ from webhooks.delivery.circuit import (
     lease_probe,
     lease_slots,
     needs_lease,
+    rate_window,
     take_tokens,
 )
 from webhooks.delivery.message import DeliveryMessage
@@ -139,7 +140,7 @@ class EndpointGuard:
                     )
                     with_slots |= {key} if leasing and granted else set()
                     # Over the rate: from the next second on; no free slot: look again soon.
-                    due = now.replace(microsecond=0) + timedelta(seconds=1) if rate_limited else recheck
+                    due = rate_window(now) + timedelta(seconds=1) if rate_limited else recheck
                     deferred += [r for attempt in endpoint_attempts[granted:] if (r := self._wait(attempt, due, now))]
                 continue
             if decision.admission is Admission.SLOW_LANE:
@@ -191,15 +192,7 @@ class EndpointGuard:
                 return
             self._flagged.add(key)
         try:
-            circuit = self.circuits.read_many([key])[key]
-            for _ in range(_WRITE_ROUNDS):
-                now = self.clock()
-                changed = after_results(circuit, [], self.rules.policy, now, self.uniform, slow=True)
-                if changed is circuit or self.circuits.save(changed):
-                    if changed is not circuit:
-                        self._report(circuit, changed, now)
-                    return
-                circuit = self.circuits.read_many([key])[key]
+            self._write_results(key, self.circuits.read_many([key])[key], [], self.clock(), slow=True)
         except Exception:  # a flag not written costs isolation, never a delivery: learn writes it after
             return
         finally:
@@ -228,8 +221,7 @@ class EndpointGuard:
 
     def learn(self, attempts: list[BatchAttempt], batch: BatchCircuits, now: datetime) -> None:
         """Each endpoint's results of the batch, in order, written onto its circuit with the batch's lease
-        given back (conditionally: on a conflict the circuit is read again and the results applied to
-        what another invocation wrote)."""
+        given back."""
         results: dict[WebhookKey, list[bool]] = defaultdict(list)
         slow: set[WebhookKey] = set()
         for attempt in attempts:
@@ -239,19 +231,29 @@ class EndpointGuard:
                 if is_slow(attempt.sent, self.rules.policy):
                     slow.add(key)
         for key in results.keys() | batch.leased:
-            circuit = batch.circuits[key]
             released = batch.lease_id if key in batch.leased else None
-            for _ in range(_WRITE_ROUNDS):
-                changed = after_results(
-                    circuit, results[key], self.rules.policy, now, self.uniform, slow=key in slow, released=released
-                )
-                if changed is circuit:
-                    break
-                if self.circuits.save(changed):
-                    self._cache[key] = (changed, now)
-                    self._report(circuit, changed, now)
-                    break
-                circuit = self.circuits.read_many([key])[key]
+            self._write_results(key, batch.circuits[key], results[key], now, slow=key in slow, released=released)
+
+    def _write_results(
+        self,
+        key: WebhookKey,
+        circuit: Circuit,
+        unwell: list[bool],
+        now: datetime,
+        *,
+        slow: bool,
+        released: str | None = None,
+    ) -> None:
+        """Results written when they change the circuit; on a conflict, applied again to what was written."""
+        for _ in range(_WRITE_ROUNDS):
+            changed = after_results(circuit, unwell, self.rules.policy, now, self.uniform, slow=slow, released=released)
+            if changed is circuit:
+                return
+            if self.circuits.save(changed):
+                self._cache[key] = (changed, now)
+                self._report(circuit, changed, now)
+                return
+            circuit = self.circuits.read_many([key])[key]
 
     def _report(self, before: Circuit, after: Circuit, now: datetime) -> None:
         if after.state is CircuitState.OPEN and before.state is not CircuitState.OPEN:

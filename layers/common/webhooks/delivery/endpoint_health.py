@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from webhooks.delivery.circuit import Circuit, CircuitState
+from webhooks.delivery.circuit import Circuit, CircuitState, rate_used_now
 from webhooks.domain.webhook import Webhook
 
 
@@ -34,17 +34,14 @@ class EndpointHealth:
 def endpoint_health(circuit: Circuit, now: datetime, rate_limit: int | None = None) -> EndpointHealth:
     slow_until = circuit.slow_until if circuit.slow_until is not None and now < circuit.slow_until else None
     if circuit.state is CircuitState.CLOSED:
-        at_limit = rate_limit is not None and circuit.rate_window == now.replace(microsecond=0)
         if circuit.consecutive_failures:
             state = EndpointState.FAILING
         elif slow_until:
             state = EndpointState.SLOW_LANE
+        elif rate_limit is not None and rate_used_now(circuit, now) >= rate_limit:
+            state = EndpointState.RATE_LIMITED
         else:
-            state = (
-                EndpointState.RATE_LIMITED
-                if at_limit and circuit.rate_used >= (rate_limit or 0)
-                else EndpointState.HEALTHY
-            )
+            state = EndpointState.HEALTHY
         return EndpointHealth(state, circuit.consecutive_failures, slow_lane_until=slow_until)
     still_open = circuit.state is CircuitState.OPEN and circuit.open_until is not None and now < circuit.open_until
     return EndpointHealth(

@@ -9,9 +9,13 @@ from datetime import datetime, timedelta
 
 from tests.integration.conftest import MotoAws
 from tests.support.builders import NOW, a_delivery_message, a_webhook
-from tests.support.fakes import DELIVERY_RULES, InMemoryDeliveryLog, InMemoryWebhooks, RecordingQueue, a_guard
+from tests.support.fakes import (
+    InMemoryWebhooks,
+    RecordingQueue,
+    a_deliverer,
+    a_guard,
+)
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
-from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 
@@ -39,17 +43,7 @@ def test_a_burst_of_300_to_a_5_per_second_webhook_is_posted_at_5_a_second_each_o
     clock = [NOW.replace(microsecond=0)]
     sender, queue = ClockedSender(clock), RecordingQueue()
     containers = [
-        Deliverer(
-            webhooks=webhooks,
-            log=InMemoryDeliveryLog(),
-            sender=sender,
-            queue=queue,
-            disabler=webhooks,
-            rules=DELIVERY_RULES,
-            guard=a_guard(queue, circuits),
-            clock=lambda: clock[0],
-        )
-        for _ in range(2)
+        a_deliverer(webhooks, sender, queue, a_guard(queue, circuits), clock=lambda: clock[0]) for _ in range(2)
     ]
     waiting: list[DeliveryMessage] = [
         a_delivery_message(webhook_id=HOOK_ID, delivery_id=f"msg_{n:03}") for n in range(BURST)

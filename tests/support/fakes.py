@@ -17,7 +17,7 @@ from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
-from webhooks.delivery.deliverer import DeliveryRules
+from webhooks.delivery.deliverer import Deliverer, DeliveryRules
 from webhooks.delivery.endpoint_guard import CircuitStore, DeferralQueue, EndpointGuard, GuardRules, StartTimer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
@@ -342,3 +342,29 @@ class FailingTableWrites:
             return method(**kwargs)
 
         return write
+
+
+def a_deliverer(
+    webhooks: InMemoryWebhooks,
+    sender: ScriptedSender | Any,
+    queue: RecordingQueue,
+    guard: EndpointGuard,
+    *,
+    log: InMemoryDeliveryLog | None = None,
+    rules: DeliveryRules = DELIVERY_RULES,
+    clock: Callable[[], datetime] = lambda: NOW,
+    **wiring: Any,
+) -> Deliverer:
+    """The deliverer on in-memory fakes: the webhooks also disable, the log is a fresh one unless given;
+    `wiring` passes any other of Deliverer's parameters (concurrent_map, uniform)."""
+    return Deliverer(
+        webhooks=webhooks,
+        log=log if log is not None else InMemoryDeliveryLog(),
+        sender=sender,
+        queue=queue,
+        disabler=webhooks,
+        rules=rules,
+        guard=guard,
+        clock=clock,
+        **wiring,
+    )

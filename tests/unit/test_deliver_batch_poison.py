@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from tests.support.builders import NOW, a_delivery_message, a_webhook
+from tests.support.builders import a_delivery_message, a_webhook
 from tests.support.events import sqs_event
 from tests.support.fakes import (
-    DELIVERY_RULES,
-    InMemoryDeliveryLog,
     InMemoryWebhooks,
     RecordingQueue,
     ScriptedSender,
+    a_deliverer,
     a_guard,
 )
-from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.sqs_batch import deliver_sqs_batch
 
 SLOW_LANE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-delivery-slow-test"
@@ -23,16 +21,7 @@ def test_a_retry_due_time_without_a_time_zone_fails_its_message_alone() -> None:
     webhooks = InMemoryWebhooks()
     webhooks.add(a_webhook())
     sender, queue = ScriptedSender(), RecordingQueue()
-    deliverer = Deliverer(
-        webhooks=webhooks,
-        log=InMemoryDeliveryLog(),
-        sender=sender,
-        queue=queue,
-        disabler=webhooks,
-        rules=DELIVERY_RULES,
-        guard=a_guard(queue),
-        clock=lambda: NOW,
-    )
+    deliverer = a_deliverer(webhooks, sender, queue, a_guard(queue))
     naive = a_delivery_message(delivery_id="msg_naive").model_dump(mode="json") | {"not_before": "2026-11-29T09:00:00"}
     event = sqs_event(a_delivery_message().model_dump(mode="json"), naive)
     # When the batch is processed

@@ -19,12 +19,13 @@ from tests.support.fakes import (
     RecordingQueue,
     ScriptedSender,
     ThrottledError,
+    a_deliverer,
     a_guard,
 )
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome, ResultNotLogged
 from webhooks.delivery.circuit import Circuit
-from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.deliverer import DeliveryRules
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
@@ -44,15 +45,13 @@ class World:
         self.queue = RecordingQueue()
         self.circuits = InMemoryCircuits()
         self.opened: list[Circuit] = []
-        self.deliverer = Deliverer(
-            webhooks=self.webhooks,
+        self.deliverer = a_deliverer(
+            self.webhooks,
+            self.sender,
+            self.queue,
+            a_guard(self.queue, self.circuits, self.opened),
             log=self.log,
-            sender=self.sender,
-            queue=self.queue,
-            disabler=self.webhooks,
             rules=rules,
-            guard=a_guard(self.queue, self.circuits, self.opened),
-            clock=lambda: NOW,
             uniform=_highest,
         )
 
@@ -329,16 +328,8 @@ def test_the_posts_of_a_batch_go_through_the_concurrent_map_it_is_given() -> Non
         mapped.append(len(listed))
         return [function(item) for item in listed]
 
-    deliverer = Deliverer(
-        webhooks=world.webhooks,
-        log=world.log,
-        sender=world.sender,
-        queue=world.queue,
-        disabler=world.webhooks,
-        rules=DELIVERY_RULES,
-        guard=a_guard(world.queue),
-        concurrent_map=recording_map,
-        clock=lambda: NOW,
+    deliverer = a_deliverer(
+        world.webhooks, world.sender, world.queue, a_guard(world.queue), log=world.log, concurrent_map=recording_map
     )
     deliverer.deliver_batch(_messages(4))
     assert (mapped, len(world.sender.requests)) == ([4], 4)

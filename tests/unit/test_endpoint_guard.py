@@ -9,18 +9,17 @@ from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.fakes import (
-    DELIVERY_RULES,
     InMemoryCircuits,
     InMemoryDeliveryLog,
     InMemoryWebhooks,
     RecordingQueue,
     ScriptedSender,
     ThrottledError,
+    a_deliverer,
     a_guard,
 )
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitState
-from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
@@ -52,14 +51,12 @@ class World:
         self.queue = RecordingQueue()
         self.circuits = circuits if circuits is not None else InMemoryCircuits()
         self.opened: list[Circuit] = []
-        self.deliverer = Deliverer(
-            webhooks=self.webhooks,
+        self.deliverer = a_deliverer(
+            self.webhooks,
+            self.sender,
+            self.queue,
+            a_guard(self.queue, self.circuits, self.opened),
             log=self.log,
-            sender=self.sender,
-            queue=self.queue,
-            disabler=self.webhooks,
-            rules=DELIVERY_RULES,
-            guard=a_guard(self.queue, self.circuits, self.opened),
             clock=lambda: self.now,
         )
 

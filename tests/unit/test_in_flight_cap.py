@@ -9,17 +9,15 @@ from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.fakes import (
-    DELIVERY_RULES,
     InMemoryCircuits,
-    InMemoryDeliveryLog,
     InMemoryWebhooks,
     RecordingQueue,
+    a_deliverer,
     a_guard,
 )
 from tests.unit.test_slow_lane import SlowAndFastSender
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitPolicy, Lease, lease_slots
-from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.endpoint_guard import StartTimer
 from webhooks.delivery.message import DeliveryMessage
 
@@ -42,15 +40,8 @@ class World:
         webhooks.add(a_webhook(webhook_id=HOOK_ID, url=HOOK))
         webhooks.add(a_webhook(webhook_id=OTHER_ID, url=OTHER))
         self.sender, self.queue, self.circuits = SlowAndFastSender(), RecordingQueue(), circuits
-        self.deliverer = Deliverer(
-            webhooks=webhooks,
-            log=InMemoryDeliveryLog(),
-            sender=self.sender,
-            queue=self.queue,
-            disabler=webhooks,
-            rules=DELIVERY_RULES,
-            guard=a_guard(self.queue, circuits, start_timer=start_timer),
-            clock=lambda: NOW,
+        self.deliverer = a_deliverer(
+            webhooks, self.sender, self.queue, a_guard(self.queue, circuits, start_timer=start_timer)
         )
 
     def deliver(self, *messages: DeliveryMessage) -> list[str]:

@@ -9,17 +9,16 @@ from datetime import timedelta
 
 from tests.support.builders import NOW, a_delivery_message, a_webhook
 from tests.support.fakes import (
-    DELIVERY_RULES,
     InMemoryCircuits,
     InMemoryDeliveryLog,
     InMemoryWebhooks,
     RecordingQueue,
     ScriptedSender,
+    a_deliverer,
     a_guard,
 )
 from webhooks.delivery.attempt import DeliveryOutcome
 from webhooks.delivery.circuit import Circuit, CircuitPolicy, CircuitState, after_results
-from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 
@@ -47,14 +46,12 @@ class World:
         self.queue, self.slow_lane = RecordingQueue(), slow_lane if slow_lane is not None else RecordingQueue()
         self.circuits = InMemoryCircuits()
         self.slowed: list[Circuit] = []
-        self.deliverer = Deliverer(
-            webhooks=webhooks,
+        self.deliverer = a_deliverer(
+            webhooks,
+            self.sender,
+            self.queue,
+            a_guard(self.queue, self.circuits, slow_lane=self.slow_lane, slowed=self.slowed),
             log=self.log,
-            sender=self.sender,
-            queue=self.queue,
-            disabler=webhooks,
-            rules=DELIVERY_RULES,
-            guard=a_guard(self.queue, self.circuits, slow_lane=self.slow_lane, slowed=self.slowed),
             clock=lambda: self.now,
         )
 

@@ -52,6 +52,7 @@ def _publish(report: EmissionReport) -> None:
     metrics.add_metric(name="PayloadTooLarge", unit=MetricUnit.Count, value=report.payload_too_large)
     metrics.add_metric(name="TtlRemovals", unit=MetricUnit.Count, value=report.ttl_removals)
     metrics.add_metric(name="DamagedWebhooks", unit=MetricUnit.Count, value=report.damaged_webhooks)
+    metrics.add_metric(name="FilteredOut", unit=MetricUnit.Count, value=report.filtered_out)
     for event, count in report.events.items():
         with single_metric(name="Events", unit=MetricUnit.Count, value=count) as metric:
             metric.add_dimension(name="event", value=event)

@@ -14,7 +14,7 @@ from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
-from webhooks.api import delivery_routes, webhook_routes
+from webhooks.api import delivery_routes, filter_routes, webhook_routes
 from webhooks.api.docs import register_docs
 from webhooks.api.problems import only_json_bodies, register_problem_handlers
 from webhooks.api.request_body import body_reader
@@ -59,6 +59,7 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     app: APIGatewayHttpResolver = APIGatewayHttpResolver(
         enable_validation=True, cors=portal_cors, json_body_deserializer=body_reader(lambda: app.current_event)
     )
+    app.include_router(filter_routes.router)  # before /webhooks/<webhook_id>: its path is static
     app.include_router(webhook_routes.router)
     app.include_router(delivery_routes.router)
     app.dependency_overrides[webhook_routes.management] = lambda: management

@@ -31,6 +31,22 @@ RETRY_POLICIES = st.fixed_dictionaries(
     },
 )
 
+_JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    TEXT,
+)
+# Payload filters: field names in any text, exact numbers of any size, operators right and wrong.
+FILTERS = st.sampled_from(
+    [{"payload": {"product_id": {"$in": ["prod_a", "prod_b"]}, "seats": {"$gte": 10}}}, {"$or": []}, {"x": {"$gt": []}}]
+) | st.dictionaries(
+    TEXT | st.sampled_from(["$not", "$eq", "$exist", "$bad"]),
+    st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3)),
+    max_size=4,
+)
+
 _FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "name": st.text(max_size=3).map(lambda pad: f"{pad}hook{pad}") | TEXT.filter(lambda name: len(name) <= 101),
     "url": TEXT.map(lambda path: f"https://hooks.example.com/{path}")
@@ -42,6 +58,7 @@ _FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "retry_policy": st.none() | RETRY_POLICIES,
     "connect_timeout_seconds": SECONDS,
     "read_timeout_seconds": SECONDS,
+    "filter": st.none() | FILTERS,
 }
 _REQUIRED = ("name", "url", "environment", "events")
 

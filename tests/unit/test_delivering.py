@@ -135,6 +135,7 @@ def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown(
         ({"enabled": False}, {}, DELIVERY_RULES, ErrorKind.WEBHOOK_DISABLED),
         ({"environment": Environment.STAGING}, {}, DELIVERY_RULES, ErrorKind.ENVIRONMENT_MISMATCH),
         ({"events": frozenset({"contract.*"})}, {}, DELIVERY_RULES, ErrorKind.NOT_SUBSCRIBED),
+        ({"filter": {"payload": {"seats": {"$gt": 5}}}}, {}, DELIVERY_RULES, ErrorKind.FILTERED_OUT),
         ({}, {"account_id": "globex"}, DELIVERY_RULES, ErrorKind.WEBHOOK_NOT_FOUND),
         (
             {},
@@ -162,6 +163,24 @@ def test_what_no_longer_matches_at_send_time_is_skipped_with_the_reason(
     assert outcome.record is not None
     assert (outcome.record.status, outcome.record.error_kind) == (DeliveryStatus.SKIPPED, reason)
     assert world.log.attempts(message.delivery_id) == [outcome.record]
+
+
+def test_a_payload_filter_is_checked_again_at_send_time_and_lets_a_matching_body_and_the_test_event_through() -> None:
+    # Given a webhook that takes licenses of at least 5 seats
+    world = World()
+    world.webhooks.add(a_webhook(filter={"payload": {"seats": {"$gte": 5}}}))
+    # When a 5-seat license, a 4-seat one and a test event (its payload has no seats) are delivered
+    five = world.deliver(a_delivery_message())
+    four = world.deliver(a_delivery_message(delivery_id="msg_four", payload={"id": "lic_2", "seats": 4}))
+    test = world.deliver(a_delivery_message(delivery_id="msg_test", event="webhook.test", payload={"test": True}))
+    # Then the 5-seat one and the test event are POSTed, and the 4-seat one is skipped as filtered out
+    assert [request.headers["webhook-id"] for request in world.sender.requests] == [
+        a_delivery_message().delivery_id,
+        "msg_test",
+    ]
+    assert (five.outcome, test.outcome) == ("succeeded", "succeeded")
+    assert four.record is not None
+    assert (four.record.status, four.record.error_kind) == (DeliveryStatus.SKIPPED, ErrorKind.FILTERED_OUT)
 
 
 def test_plain_http_is_allowed_only_for_development_webhooks_where_the_deployment_allows_it() -> None:

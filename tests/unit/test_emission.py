@@ -69,6 +69,33 @@ def test_an_event_goes_to_each_webhook_that_receives_it() -> None:
     assert report.events == {"license.created": 1}
 
 
+def test_a_payload_filter_keeps_back_what_it_does_not_match_with_no_message_and_no_record() -> None:
+    # Given a webhook for product prod_a only, one with a filter matching no license, and one with none
+    source = FakeWebhookSource(
+        [
+            a_webhook(webhook_id="prod_a", filter={"payload": {"product_id": "prod_a"}}),
+            a_webhook(webhook_id="never", filter={"event": {"$startsWith": "product."}}),
+            a_webhook(webhook_id="all"),
+        ]
+    )
+    queue, log = FakeQueue(), FakeDeliveryLog()
+    # When a license of prod_a and one of prod_b are created
+    report = _emitter(source, queue, log).emit([_created(1, product_id="prod_a"), _created(2, product_id="prod_b")])
+    # Then prod_a's webhook gets the first only, the other filtered webhook nothing, and nothing is logged for them
+    delivered = sorted((message.webhook_id, message.payload["id"]) for message in queue.enqueued)
+    assert delivered == [("all", "lic_1"), ("all", "lic_2"), ("prod_a", "lic_1")]
+    assert report.filtered_out == 3
+    assert log.records == []
+
+
+def test_a_damaged_filter_filters_nothing_so_its_deliveries_can_be_recovered_once_repaired() -> None:
+    damaged = a_damaged_webhook(a_webhook(webhook_id="damaged"), filter='{"payload": {"seats": {"$gte": true}}}')
+    assert damaged.fields == ("filter",)
+    queue = FakeQueue()
+    _emitter(FakeWebhookSource([damaged]), queue).emit([_created(1)])
+    assert [message.webhook_id for message in queue.enqueued] == ["damaged"]
+
+
 def test_the_webhooks_of_an_account_are_read_once_per_batch() -> None:
     source = FakeWebhookSource([a_webhook(), a_webhook(account_id="globex")])
     changes = [_created(n, account_id="acme" if n % 2 else "globex") for n in range(10)]

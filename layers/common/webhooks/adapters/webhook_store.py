@@ -6,6 +6,7 @@ of one account can reach another's.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -48,6 +49,8 @@ class WebhookItem(BaseModel):
     connect_timeout_ms: int
     read_timeout_ms: int
     rate_limit_per_second: int | None = None
+    # As JSON text: exactly the numbers the admin wrote (a DynamoDB map would turn them into decimals).
+    filter: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -71,6 +74,7 @@ class WebhookItem(BaseModel):
             ],
             retry_policy=webhook.retry_policy.model_dump() if webhook.retry_policy else None,
             rate_limit_per_second=webhook.rate_limit_per_second,
+            filter=None if webhook.filter is None else json.dumps(webhook.filter, separators=(",", ":")),
             connect_timeout_ms=round(webhook.connect_timeout_seconds * 1000),
             read_timeout_ms=round(webhook.read_timeout_seconds * 1000),
             version=webhook.version,
@@ -151,7 +155,18 @@ def _entity_fields(document: dict[str, Any]) -> dict[str, Any]:
     fields = {name: document.get(name) for name in Webhook.model_fields}
     fields["connect_timeout_seconds"] = _seconds(document.get("connect_timeout_ms"))
     fields["read_timeout_seconds"] = _seconds(document.get("read_timeout_ms"))
+    fields["filter"] = _json(document.get("filter"))
     return fields
+
+
+def _json(text: Any) -> Any:
+    """Stored JSON text as its value; text that is not JSON stays as it is, so the entity names the field damaged."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _seconds(milliseconds: Any) -> float | None:

@@ -62,8 +62,10 @@ def status_of(error: errors.DomainError) -> tuple[HTTPStatus, str]:
 def _field_error(error: dict[str, Any]) -> dict[str, Any]:
     source, *path = error["loc"]
     if source == "body":
-        names = [str(part) for part in path]
-        return {"field": ".".join(names), "pointer": "/" + "/".join(names), "message": error["msg"]}
+        # A validator may name a place inside its field (ctx "path"): the bad clause of a payload filter.
+        names = [str(part) for part in (*path, *error.get("ctx", {}).get("path", ()))]
+        pointer = "".join("/" + name.replace("~", "~0").replace("/", "~1") for name in names)
+        return {"field": ".".join(names), "pointer": pointer, "message": error["msg"]}
     return {"field": str(path[0]) if path else source, "in": source, "message": error["msg"]}
 
 

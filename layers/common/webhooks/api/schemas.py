@@ -104,6 +104,9 @@ class WebhookView(Output):
     connect_timeout_seconds: float
     read_timeout_seconds: float
     rate_limit_per_second: int | None = Field(description="At most this many POSTs a second; null: no limit.")
+    filter: dict[str, Any] | None = Field(
+        description="Only bodies that match this payload filter are delivered; null: every body."
+    )
     previous_secret_expires_at: datetime | None = Field(description="End of a rotation's grace period, if running.")
     version: int
     created_at: datetime

@@ -37,6 +37,7 @@ class ErrorKind(StrEnum):
     WEBHOOK_DAMAGED = "webhook_damaged"  # stored with values that do not read back: not sent until repaired
     WEBHOOK_DISABLED = "webhook_disabled"
     NOT_SUBSCRIBED = "not_subscribed"
+    FILTERED_OUT = "filtered_out"  # its payload filter does not match the body (checked again at send time)
     ENVIRONMENT_MISMATCH = "environment_mismatch"
     NOT_PERMITTED = "not_permitted"  # the deployment does not deliver this environment or event
     CRASHED = "crashed"  # claimed, never completed

@@ -58,6 +58,7 @@ AUDITED_FIELDS = (
     "connect_timeout_seconds",
     "read_timeout_seconds",
     "rate_limit_per_second",
+    "filter",
 )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from webhooks.catalogue import Environment
 from webhooks.domain.audit import AUDITED_FIELDS, FieldChange, audited_values
 from webhooks.domain.errors import WebhookDamaged
+from webhooks.domain.payload_filter import Test, compile_filter
 from webhooks.domain.webhook import Webhook, routes
 
 # What an admin can set with a PATCH; a damaged secret, timestamp or version leaves only DELETE.
@@ -65,6 +66,12 @@ class DamagedWebhook:
         attempted and fail (`webhook_damaged`), so they can be recovered once the webhook is repaired."""
         routing = self._routing
         return routing is not None and routes(routing.enabled, routing.environment, routing.events, event, environment)
+
+    def payload_test(self) -> Test | None:
+        """Its payload filter when that reads back; a damaged filter filters nothing, so the deliveries it may have
+        let through fail as `webhook_damaged` and can be recovered (deliver checks the repaired filter then)."""
+        spec = self.readable.get("filter")
+        return compile_filter(spec) if isinstance(spec, dict) and "filter" not in self.damaged_names else None
 
     @property
     def repairable(self) -> bool:

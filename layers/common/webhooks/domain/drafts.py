@@ -15,6 +15,7 @@ from webhooks.domain.url_policy import MAX_URL_LENGTH
 from webhooks.domain.webhook import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
+    PayloadFilter,
     RateLimit,
     RetryPolicy,
     TimeoutSeconds,
@@ -67,14 +68,15 @@ class WebhookDraft(BaseModel):
     connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
     read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
     rate_limit_per_second: RateLimit | None = None
+    filter: PayloadFilter | None = None
 
 
-NULLABLE_FIELDS = frozenset({"description", "retry_policy", "rate_limit_per_second"})
+NULLABLE_FIELDS = frozenset({"description", "retry_policy", "rate_limit_per_second", "filter"})
 
 
 def not_null_unless_nullable(value: Any, info: ValidationInfo) -> Any:
-    """A field validator (mode="before") for patches: only description, retry_policy and the rate limit can
-    be cleared."""
+    """A field validator (mode="before") for patches: only description, retry_policy, the rate limit and the
+    filter can be cleared."""
     if value is None and info.field_name not in NULLABLE_FIELDS:
         raise ValueError("must not be null")
     return value
@@ -95,6 +97,7 @@ class WebhookPatch(BaseModel):
     connect_timeout_seconds: TimeoutSeconds | None = None
     read_timeout_seconds: TimeoutSeconds | None = None
     rate_limit_per_second: RateLimit | None = None
+    filter: PayloadFilter | None = None
 
     @field_validator("*", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.derivation import DerivedEvent, StreamChange, Unroutable, derive
 from webhooks.domain.ids import delivery_id
+from webhooks.domain.payload_filter import Test
 from webhooks.domain.webhook import Webhook
 from webhooks.observability import logger
 
@@ -73,6 +74,7 @@ class EmissionReport:
     messages_enqueued: int = 0
     payload_too_large: int = 0
     damaged_webhooks: int = 0  # stored webhooks that do not read back, met in the accounts read
+    filtered_out: int = 0  # (event, webhook) pairs a payload filter kept back: no message, no record
 
 
 @dataclass
@@ -114,10 +116,14 @@ class Emitter:
         failed = _earliest(failed, query_failed)
         messages: list[DeliveryMessage] = []
         origins: list[int] = []
+        tests = _PayloadTests()
         for position, event in derived.events:
             if failed is not None and position >= failed:
                 break
-            receivers = [w for w in webhooks[event.account_id] if w.receives(event.event, event.environment)]
+            routed = [w for w in webhooks[event.account_id] if w.receives(event.event, event.environment)]
+            addressed = [(webhook, message_for(event, webhook.webhook_id)) for webhook in routed]
+            receivers = [message for webhook, message in addressed if tests.passes(webhook, message)]
+            report.filtered_out += len(routed) - len(receivers)
             logger.info(
                 "event derived",
                 extra={
@@ -126,11 +132,11 @@ class Emitter:
                     "account_id": event.account_id,
                     "environment": event.environment.value,
                     "webhooks": len(receivers),
+                    "filtered_out": len(routed) - len(receivers),
                     "removed_by_ttl": event.removed_by_ttl,
                 },
             )
-            for webhook in receivers:
-                message = message_for(event, webhook.webhook_id)
+            for message in receivers:
                 size = len(message.queue_body().encode())
                 if size <= SQS_MAX_MESSAGE_BYTES:
                     messages.append(message)
@@ -238,6 +244,20 @@ class Emitter:
         for position, unroutable in derived.unroutable:
             if position < done:
                 report.unroutable[unroutable.reason.value] += 1
+
+
+class _PayloadTests:
+    """The batch's payload filters, each compiled once, applied to the body a message delivers."""
+
+    def __init__(self) -> None:
+        self._tests: dict[tuple[str, str], Test | None] = {}
+
+    def passes(self, webhook: Webhook | DamagedWebhook, message: DeliveryMessage) -> bool:
+        key = (webhook.account_id, webhook.webhook_id)
+        if key not in self._tests:
+            self._tests[key] = webhook.payload_test()
+        test = self._tests[key]
+        return test is None or test(message.body()) is None
 
 
 def _count_damaged(webhooks: dict[str, list[Webhook | DamagedWebhook]]) -> int:

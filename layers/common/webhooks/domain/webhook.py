@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic_core import PydanticCustomError
 
 from webhooks.catalogue import TEST_EVENT, Environment, matches
 from webhooks.delivery.message import format_timestamp
 from webhooks.domain.errors import RotationLimitReached
+from webhooks.domain.payload_filter import InvalidFilter, Test, check_filter, compile_filter
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 DEFAULT_READ_TIMEOUT_SECONDS = 10.0
@@ -28,6 +30,25 @@ def _whole_milliseconds(seconds: float) -> float:
     return seconds
 
 
+def _usable_filter(spec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return check_filter(spec)
+    except InvalidFilter as invalid:  # the error names the bad part's place inside the filter (ctx "path")
+        place = ".".join(str(part) for part in invalid.path)
+        message = f"{place}: {invalid.message}" if place else invalid.message
+        raise PydanticCustomError("payload_filter", "{message}", {"message": message, "path": invalid.path}) from None
+
+
+PayloadFilter = Annotated[
+    dict[str, Any],
+    AfterValidator(_usable_filter),
+    Field(
+        description="Only bodies that match it are delivered: a JSON object shaped like the delivered body, with "
+        "operators `$eq $neq $gt $gte $lt $lte $in $nin $exist $startsWith $endsWith $or $and $not` "
+        "(see docs/payload-filters.md). At most 4 KB, 8 levels and 32 operators.",
+        examples=[{"payload": {"product_id": {"$in": ["prod_a", "prod_b"]}, "seats": {"$gte": 10}}}],
+    ),
+]
 # What a customer may ask deliver to stay under for its endpoint, in POSTs a second.
 RateLimit = Annotated[int, Field(ge=1, le=1000, description="At most this many POSTs a second (none: no limit).")]
 TimeoutSeconds = Annotated[
@@ -84,6 +105,7 @@ class Webhook(BaseModel):
     connect_timeout_seconds: TimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS
     read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
     rate_limit_per_second: RateLimit | None = None
+    filter: PayloadFilter | None = None
     version: int = Field(default=1, ge=1, description="Raised by every change; the ETag.")
     created_at: datetime
     updated_at: datetime
@@ -96,6 +118,15 @@ class Webhook(BaseModel):
     def receives(self, event: str, environment: Environment) -> bool:
         """Whether an event of that environment is delivered to this webhook now."""
         return routes(self.enabled, self.environment, self.events, event, environment)
+
+    def payload_test(self) -> Test | None:
+        """Its payload filter compiled (None: it has none); a caller matching many bodies compiles it once."""
+        return None if self.filter is None else compile_filter(self.filter)
+
+    def accepts(self, body: dict[str, Any]) -> bool:
+        """Whether its payload filter lets this delivered body through; the test event always passes."""
+        test = self.payload_test()
+        return test is None or body.get("event") == TEST_EVENT or test(body) is None
 
     def previous_secrets(self, now: datetime) -> list[SigningSecret]:
         """The rotated-out secrets that sign at `now`: the MAX_PREVIOUS_SECRETS most recently rotated out,

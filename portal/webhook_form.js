@@ -1,4 +1,5 @@
-// Create and edit: name, URL, environment, events (grouped by entity, with wildcards), description, retries.
+// Create and edit: name, URL, environment, events (grouped by entity, with wildcards), description, retries,
+// rate limit and payload filter (tried on the catalogue's examples with POST /webhooks/filter-test).
 import { path } from "./api.js";
 import { clearBanner, clearFieldErrors, h, openDialog, replace, showBanner } from "./dom.js";
 import { secretPanel } from "./webhooks.js";
@@ -85,7 +86,59 @@ function retryFields(policy) {
   return container;
 }
 
-function buildForm(catalogue, webhook) {
+const FILTER_EXAMPLE = '{"payload": {"product_id": {"$in": ["prod_a", "prod_b"]}, "seats": {"$gte": 10}}}';
+
+/** The payload filter as JSON text, and a "try this filter" against the catalogue's example of an event. */
+function filterField(screen, catalogue, webhook, theForm) {
+  const text = h("textarea", {
+    id: "field-filter", name: "filter", rows: 4, spellcheck: false, placeholder: FILTER_EXAMPLE,
+    value: webhook && webhook.filter ? JSON.stringify(webhook.filter, null, 2) : "",
+  });
+  const event = h("select", { name: "filter-event", "aria-label": "Example event" }, catalogue.map((entry) => h("option", { value: entry.name }, entry.name)));
+  const result = h("p", { class: "filter-result", role: "status" });
+  const container = field(
+    "filter",
+    "Payload filter (JSON)",
+    text,
+    "Empty: every event. Only bodies that match are delivered; see docs/payload-filters.md for the operators.",
+  );
+  const slot = container.querySelector(".field-error");
+  // The filter typed, as a value (null when empty), or undefined with the error shown when it is not JSON.
+  container.filter = () => {
+    if (text.value.trim() === "") return null;
+    try {
+      return JSON.parse(text.value);
+    } catch (error) {
+      slot.textContent = `Not valid JSON: ${error.message}`;
+      container.classList.add("invalid");
+      return undefined;
+    }
+  };
+  const tryIt = async () => {
+    const form = theForm();
+    clearFieldErrors(form);
+    result.textContent = "";
+    const filter = container.filter();
+    if (filter === undefined) return;
+    try {
+      const { data } = await screen.api("POST", "/webhooks/filter-test", { body: { filter: filter ?? {}, event: event.value } });
+      const failed = data.failed_clause;
+      result.textContent = data.matches
+        ? `The example of ${event.value} matches.`
+        : `The example of ${event.value} does not match at ${failed.location}: it asks ${JSON.stringify(failed.clause)}, the example has ${failed.present ? JSON.stringify(failed.found) : "nothing there"}.`;
+      result.dataset.matches = String(data.matches);
+    } catch (error) {
+      screen.problem(error, form);
+    }
+  };
+  container.insertBefore(
+    h("div", { class: "filter-try" }, event, h("button", { type: "button", class: "try-filter", onclick: tryIt }, "Try this filter"), result),
+    slot,
+  );
+  return container;
+}
+
+function buildForm(screen, catalogue, webhook) {
   const text = (name, value, attributes = {}) => h("input", { id: `field-${name}`, name, value: value ?? "", ...attributes });
   const environment = h(
     "select",
@@ -95,6 +148,7 @@ function buildForm(catalogue, webhook) {
   const picker = eventsPicker(catalogue, webhook ? webhook.events : []);
   const retries = retryFields(webhook ? webhook.retry_policy : null);
   const enabled = h("input", { type: "checkbox", name: "enabled", checked: webhook ? webhook.enabled : true });
+  const payloadFilter = filterField(screen, catalogue, webhook, () => form);
   const form = h(
     "form",
     { class: "webhook-form", novalidate: true },
@@ -110,10 +164,14 @@ function buildForm(catalogue, webhook) {
       h("input", { id: "field-rate_limit_per_second", type: "number", name: "rate_limit_per_second", min: 1, max: 1000, step: 1, value: webhook && webhook.rate_limit_per_second ? String(webhook.rate_limit_per_second) : "" }),
       "Empty: no limit. Events over it wait for the next second; none is dropped.",
     ),
+    payloadFilter,
     h("div", { class: "field", "data-field": "enabled" }, h("label", { class: "check" }, enabled, " Enabled"), h("p", { class: "field-error" })),
   );
+  // The values to send, or null when one cannot be sent as typed (its error is shown).
   form.values = () => {
     const description = form.querySelector("[name=description]").value.trim();
+    const filter = payloadFilter.filter();
+    if (filter === undefined) return null;
     return {
       name: form.querySelector("[name=name]").value,
       url: form.querySelector("[name=url]").value.trim(),
@@ -122,6 +180,7 @@ function buildForm(catalogue, webhook) {
       description: description || null,
       retry_policy: retries.policy(),
       rate_limit_per_second: rateLimit(form.querySelector("[name=rate_limit_per_second]").value),
+      filter,
       enabled: enabled.checked,
     };
   };
@@ -161,7 +220,7 @@ export async function formScreen(screen, catalogue, webhookId, navigate) {
   let webhook = null;
   let etag = null;
   if (editing) ({ data: webhook, etag } = await screen.api("GET", path("webhooks", webhookId)));
-  const form = buildForm(catalogue, webhook);
+  const form = buildForm(screen, catalogue, webhook);
   const submit = h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Create webhook");
   const remove = editing ? h("button", { type: "button", class: "danger push-right", onclick: () => deleteDialog(screen, webhook, etag, navigate) }, "Delete…") : null;
   form.append(h("div", { class: "actions" }, submit, h("a", { class: "button", href: "#/webhooks" }, "Cancel"), remove));
@@ -171,6 +230,7 @@ export async function formScreen(screen, catalogue, webhookId, navigate) {
     submit.disabled = true;
     try {
       const values = form.values();
+      if (values === null) return;
       if (editing) {
         await screen.api("PATCH", path("webhooks", webhookId), { body: values, ifMatch: etag });
         if (!screen.shown) return;

@@ -95,9 +95,12 @@ class Tenant:
         status, _, payload = self.stack.request(method, path, token=self.token, body=body)
         return status, payload
 
-    def subscribe(self, receiver: Receiver, environment: str = "development", events: list[str] | None = None) -> str:
+    def subscribe(
+        self, receiver: Receiver, environment: str = "development", events: list[str] | None = None, **fields: Any
+    ) -> str:
         """POST /webhooks for the receiver; the receiver learns the secret shown once. Returns the webhook id."""
         subscription = {"name": "e2e", "url": receiver.endpoint, "environment": environment, "events": events or ["*"]}
+        subscription |= fields
         status, webhook = self.call("POST", "/webhooks", subscription)
         assert status == 201, webhook
         receiver.add_secret(webhook["secret"])

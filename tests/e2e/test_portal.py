@@ -207,6 +207,47 @@ def test_an_edit_sends_the_etag_and_a_stale_edit_is_refused(portal: Portal, rece
     assert webhook_state(local_stack, account, webhook["webhook_id"])["name"] == "Elsewhere"
 
 
+def test_an_admin_tries_a_payload_filter_on_an_example_and_saves_it(
+    portal: Portal, receiver: Receiver, local_stack, account
+):
+    # Given a new webhook's form with a filter the API refuses
+    portal.start_new_webhook(
+        name="Big licenses", url=receiver.url("/ok"), environment="development", events=["license.*"]
+    )
+    page, result = portal.page, portal.page.locator(".filter-result")
+    page.fill("#field-filter", '{"payload": {"seats": {"$gte": true}}}')
+    page.get_by_role("button", name="Try this filter").click()
+    # Then the filter's field names the bad clause
+    expect(portal.field_error("filter")).to_contain_text("payload.seats.$gte")
+    # When a filter for 10 seats or more is tried on the example license (5 seats)
+    page.fill("#field-filter", '{"payload": {"seats": {"$gte": 10}}}')
+    page.select_option("[name=filter-event]", "license.created")
+    page.get_by_role("button", name="Try this filter").click()
+    # Then the clause that failed is shown with what the example holds
+    expect(result).to_have_text(
+        'The example of license.created does not match at payload.seats.$gte: it asks {"$gte":10}, the example has 5.'
+    )
+    # And text that is not JSON is refused in the form, before anything is sent
+    page.fill("#field-filter", "{not json")
+    portal.submit()
+    expect(portal.field_error("filter")).to_contain_text("Not valid JSON")
+    # When a matching filter is tried and saved
+    page.fill("#field-filter", '{"payload": {"seats": {"$gte": 5}}}')
+    page.get_by_role("button", name="Try this filter").click()
+    expect(result).to_have_text("The example of license.created matches.")
+    portal.screenshot("filter")
+    portal.submit()
+    page.get_by_role("button", name="Done").click()
+    # Then the webhook holds it, and its edit form shows it again
+    _, _, listed = local_stack.request("GET", "/webhooks", token=local_stack.token(account))
+    [webhook] = listed["items"]
+    assert webhook["filter"] == {"payload": {"seats": {"$gte": 5}}}
+    portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")
+    expect(page.locator("#field-filter")).to_have_value(
+        '{\n  "payload": {\n    "seats": {\n      "$gte": 5\n    }\n  }\n}'
+    )
+
+
 def test_an_admin_deletes_a_webhook_only_after_confirming(portal: Portal, receiver: Receiver, local_stack, account):
     webhook = registered(local_stack, account, receiver.url("/ok"), name="Old CRM")
     portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")

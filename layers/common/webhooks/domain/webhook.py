@@ -11,7 +11,15 @@ from pydantic_core import PydanticCustomError
 from webhooks.catalogue import TEST_EVENT, Environment, matches
 from webhooks.delivery.message import format_timestamp
 from webhooks.domain.errors import RotationLimitReached
-from webhooks.domain.payload_filter import InvalidFilter, Test, check_filter, compile_filter
+from webhooks.domain.payload_filter import (
+    MAX_FILTER_BYTES,
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_OPERATORS,
+    InvalidFilter,
+    Test,
+    check_filter,
+    compile_filter,
+)
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 DEFAULT_READ_TIMEOUT_SECONDS = 10.0
@@ -45,7 +53,8 @@ PayloadFilter = Annotated[
     Field(
         description="Only bodies that match it are delivered: a JSON object shaped like the delivered body, with "
         "operators `$eq $neq $gt $gte $lt $lte $in $nin $exist $startsWith $endsWith $or $and $not` "
-        "(see docs/payload-filters.md). At most 4 KB, 8 levels and 32 operators.",
+        f"(see docs/payload-filters.md). At most {MAX_FILTER_BYTES // 1024} KB, {MAX_FILTER_DEPTH} levels and "
+        f"{MAX_FILTER_OPERATORS} operators.",
         examples=[{"payload": {"product_id": {"$in": ["prod_a", "prod_b"]}, "seats": {"$gte": 10}}}],
     ),
 ]

@@ -133,7 +133,7 @@ function filterField(screen, catalogue, webhook, theForm) {
   };
   container.insertBefore(
     h("div", { class: "filter-try" }, event, h("button", { type: "button", class: "try-filter", onclick: tryIt }, "Try this filter"), result),
-    slot,
+    container.querySelector(".hint"),
   );
   return container;
 }

@@ -102,7 +102,8 @@ def test_a_dead_endpoint_that_comes_back_gets_each_waiting_event_once_and_none_t
     Platform(aws.deployed).register(
         a_webhook(webhook_id=WEBHOOK_ID, url=receiver.url("/recovering"), environment=Environment.DEVELOPMENT)
     )
-    mapping = DeliveryQueueMapping(aws, handler_for("DeliverFunction", **LOOPBACK, CIRCUIT_OPEN_SECONDS="1"))
+    deliver = handler_for("DeliverFunction", **LOOPBACK, CIRCUIT_OPEN_SECONDS="1")
+    mapping, slow_lane = DeliveryQueueMapping(aws, deliver), DeliveryQueueMapping(aws, deliver, "SlowDeliveryQueue")
     first, waiting = _messages(range(5)), _messages(range(5, 12))
     # When the first five (the threshold) are attempted, and fail
     mapping.send(first)
@@ -113,12 +114,13 @@ def test_a_dead_endpoint_that_comes_back_gets_each_waiting_event_once_and_none_t
     # When seven more arrive while it is open
     mapping.send(waiting)
     mapping.serve_one_batch(batch_size=10)
-    # Then none is POSTed or logged: a deferral is not an attempt
+    # Then none is POSTed or logged: a deferral is not an attempt; they wait in the slow lane, not the main queue
     assert len(receiver.requests) == 5
     assert _statuses(log, waiting) == {m.delivery_id: [] for m in waiting}
-    # When the endpoint comes back and the queue is served until every waiting event has an answer
+    assert mapping.serve_one_batch(batch_size=10) == 0
+    # When the endpoint comes back and the slow lane is served until every waiting event has an answer
     receiver.recovered.set()
-    mapping.serve_until(
+    slow_lane.serve_until(
         lambda: all(statuses == [DeliveryStatus.SUCCEEDED] for statuses in _statuses(log, waiting).values()),
         batch_size=10,
     )
@@ -126,9 +128,9 @@ def test_a_dead_endpoint_that_comes_back_gets_each_waiting_event_once_and_none_t
     posted = [request.headers["webhook-id"] for request in receiver.requests]
     assert sorted(posted) == sorted([m.delivery_id for m in first] + [m.delivery_id for m in waiting])
     assert _statuses(log, first) == {m.delivery_id: [DeliveryStatus.FAILED] for m in first}
-    # And the circuit is closed again, with nothing left on the queue
+    # And the circuit is closed again, with nothing left on either queue
     assert _circuit_state(aws, first[0]) is CircuitState.CLOSED
-    assert mapping.serve_one_batch(batch_size=10) == 0
+    assert (mapping.serve_one_batch(batch_size=10), slow_lane.serve_one_batch(batch_size=10)) == (0, 0)
 
 
 def test_a_slow_endpoints_messages_move_to_the_slow_lane_and_are_posted_there_once(

@@ -48,14 +48,14 @@ class World:
         self.webhooks.add(a_webhook(webhook_id=UP_ID, url=UP))
         self.log = InMemoryDeliveryLog()
         self.sender = EndpointsSender()
-        self.queue = RecordingQueue()
+        self.queue, self.slow_lane = RecordingQueue(), RecordingQueue()
         self.circuits = circuits if circuits is not None else InMemoryCircuits()
         self.opened: list[Circuit] = []
         self.deliverer = a_deliverer(
             self.webhooks,
             self.sender,
             self.queue,
-            a_guard(self.queue, self.circuits, self.opened),
+            a_guard(self.queue, self.circuits, self.opened, slow_lane=self.slow_lane),
             log=self.log,
             clock=lambda: self.now,
         )
@@ -101,15 +101,17 @@ def test_while_open_its_messages_are_deferred_not_attempted_and_a_healthy_neighb
     down, up = to(DOWN_ID, 10), to(UP_ID, 1)
     outcomes = world.deliver(down, up)
 
-    # Then the healthy one is delivered, and the other is neither POSTed nor claimed: it is queued again,
-    # due when the circuit's period ends, with the same attempt number
+    # Then the healthy one is delivered, and the other is neither POSTed nor claimed: it waits in the slow
+    # lane's queue (so the main lane does not meet it at every recheck), due when the circuit's period ends,
+    # with the same attempt number
     assert [outcome.outcome for outcome in outcomes if isinstance(outcome, DeliveryOutcome)] == [
         "deferred",
         "succeeded",
     ]
     assert world.posts_to(DOWN) == posts_before
     assert world.log.attempts(down.delivery_id) == []
-    (deferred, delay) = world.queue.sent[-1]
+    assert world.queue.sent == []
+    (deferred, delay) = world.slow_lane.sent[-1]
     assert (deferred.delivery_id, deferred.attempt) == (down.delivery_id, 1)
     assert deferred.not_before == NOW + timedelta(seconds=30)
     assert deferred.deferred_since == NOW
@@ -133,7 +135,7 @@ def test_once_the_period_ends_one_probe_is_sent_and_the_rest_wait_for_it() -> No
         "deferred",
         "deferred",
     ]
-    assert {message.not_before for message, _ in world.queue.sent[-2:]} == {world.now + timedelta(seconds=5)}
+    assert {message.not_before for message, _ in world.slow_lane.sent[-2:]} == {world.now + timedelta(seconds=5)}
     # ... and the probe's success closes the circuit
     assert world.circuit().state is CircuitState.CLOSED
     assert world.circuit().consecutive_failures == 0
@@ -175,7 +177,7 @@ def test_a_deferred_message_keeps_the_time_it_first_waited_from() -> None:
 
     world.deliver(to(DOWN_ID, 50).model_copy(update={"deferred_since": first_waited}))
 
-    (deferred, _) = world.queue.sent[-1]
+    (deferred, _) = world.slow_lane.sent[-1]
     assert deferred.deferred_since == first_waited
 
 

@@ -40,9 +40,9 @@ class World:
         webhooks.add(a_webhook(webhook_id=HOOK_ID, url=HOOK))
         webhooks.add(a_webhook(webhook_id=OTHER_ID, url=OTHER))
         self.sender, self.queue, self.circuits = SlowAndFastSender(), RecordingQueue(), circuits
-        self.deliverer = a_deliverer(
-            webhooks, self.sender, self.queue, a_guard(self.queue, circuits, start_timer=start_timer)
-        )
+        self.slow_lane = RecordingQueue()
+        guard = a_guard(self.queue, circuits, start_timer=start_timer, slow_lane=self.slow_lane)
+        self.deliverer = a_deliverer(webhooks, self.sender, self.queue, guard)
 
     def deliver(self, *messages: DeliveryMessage) -> list[str]:
         outcomes = self.deliverer.deliver_batch(list(messages))
@@ -75,10 +75,11 @@ def test_when_other_invocations_hold_every_slot_the_endpoints_messages_wait_and_
     world = World(another_batch_holds(10))
     # When a batch holds three of its messages and one for another endpoint
     outcomes = world.deliver(to(HOOK_ID, 1), to(HOOK_ID, 2), to(HOOK_ID, 3), to(OTHER_ID, 1))
-    # Then its three are deferred a few seconds, not POSTed, and the other endpoint's is delivered
+    # Then its three are deferred a few seconds in the slow lane, not POSTed, and the other endpoint's is delivered
     assert outcomes == ["deferred", "deferred", "deferred", "succeeded"]
     assert world.posts_to(HOOK) == 0
-    assert {delay for _, delay in world.queue.sent} == {5}
+    assert {delay for _, delay in world.slow_lane.sent} == {5}
+    assert world.queue.sent == []
 
 
 def test_a_batch_posts_only_as_many_as_the_free_slots_and_gives_its_lease_back_after() -> None:

@@ -1,13 +1,12 @@
 """A batch's messages against their endpoints' circuit breakers: hold back what may not be POSTed now,
 then write what the batch's results say about each endpoint.
 
-A message of an endpoint flagged slow, received by the main lane, is moved to the slow lane's queue
-(again not an attempt), where the same function POSTs it with a small concurrency of its own.
-
-A held-back message is deferred (sent again with an SQS delay, carrying the time it is due): it is
-not an attempt, so its attempt number and its one-POST claim are untouched. A message deferred for
-longer than the deployment allows is logged `failed` (`circuit_open`) instead, which recovery can send
-again once the endpoint is back.
+A held-back message is deferred (sent again with an SQS delay, carrying the time it is due), which is not an
+attempt: its attempt number and one-POST claim are untouched. What its endpoint holds back (circuit open, probe
+running, no free in-flight slot, flagged slow) waits in the slow lane's queue, where the same function POSTs with
+a small concurrency of its own, so the main lane meets a dead endpoint's backlog once, not at every recheck; a
+message only over its rate limit waits in the main queue. One deferred longer than the deployment allows is
+logged `failed` (`circuit_open`), which recovery can send again once the endpoint is back.
 """
 
 from __future__ import annotations
@@ -46,8 +45,7 @@ from webhooks.delivery.timers import TimersOnOneThread
 from webhooks.domain.webhook import Webhook
 
 WebhookKey = tuple[str, str]  # (account_id, webhook_id)
-# A circuit written by another invocation between our read and our write: read again, this many times
-# (more for a lease: every invocation holding a new endpoint's messages leases at once).
+# Another invocation wrote between our read and write: read again this many times (more to lease: all leases at once).
 _WRITE_ROUNDS = 3
 _LEASE_ROUNDS = 8
 _CACHE_LIMIT = 10_000  # endpoints a container remembers at most before it forgets them all
@@ -127,7 +125,8 @@ class EndpointGuard:
         circuits = self._read(list(by_endpoint), now, fresh=set(limits))
         lease_id, with_slots = uuid.uuid4().hex, set()
         recheck = now + timedelta(seconds=self.rules.policy.probe_recheck_seconds)
-        deferred: list[Resend] = []
+        deferred: list[Resend] = []  # over the rate limit: due the next second, in the main queue
+        waiting: list[Resend] = []  # held back by the endpoint's state: in the slow lane
         moved: list[Resend] = []
         for key, endpoint_attempts in by_endpoint.items():
             decision = admit(circuits[key], self.rules.policy, now, in_slow_lane=in_slow_lane)
@@ -141,7 +140,8 @@ class EndpointGuard:
                     with_slots |= {key} if leasing and granted else set()
                     # Over the rate: from the next second on; no free slot: look again soon.
                     due = rate_window(now) + timedelta(seconds=1) if rate_limited else recheck
-                    deferred += [r for attempt in endpoint_attempts[granted:] if (r := self._wait(attempt, due, now))]
+                    excess = [r for attempt in endpoint_attempts[granted:] if (r := self._wait(attempt, due, now))]
+                    (deferred if rate_limited else waiting).extend(excess)
                 continue
             if decision.admission is Admission.SLOW_LANE:
                 moved += [(attempt, attempt.message, 0) for attempt in endpoint_attempts]
@@ -152,8 +152,9 @@ class EndpointGuard:
                 if self.circuits.save(leased):  # ours: the first message is the one probe
                     circuits[key], held = leased, endpoint_attempts[1:]
                 until = recheck
-            deferred += [resend for attempt in held if (resend := self._wait(attempt, until or now, now))]
+            waiting += [resend for attempt in held if (resend := self._wait(attempt, until or now, now))]
         _resend(self.queue, deferred, "deferred")
+        _resend(self.slow_lane, waiting, "deferred")
         _resend(self.slow_lane, moved, "moved")
         return BatchCircuits(circuits, lease_id, frozenset(with_slots))
 
@@ -286,8 +287,7 @@ class NotQueued(Exception):
 
 
 def _resend(queue: DeferralQueue, held: list[Resend], outcome: str) -> None:
-    """One SendMessageBatch per ten held-back messages instead of one call each; each attempt settles as
-    `outcome`, or fails alone when its message was not taken."""
+    """One SendMessageBatch per ten held-back messages; each settles as `outcome`, or fails alone if not taken."""
     if not held:
         return
     try:

@@ -2,10 +2,10 @@
 
 A moto server on a free loopback port holds the template's data plane. 100 real stream records
 (licenses created in the emulator) go to the emit handler, which fans each out to 10 matching
-webhooks, each with a payload filter that every one of these events matches (so the filter is evaluated
-for every message and keeps the count at 1,000 messages). The limit is a plain loop of SendMessageBatch calls (10 per call)
-sending the same 1,000 bodies to the same queue. The queue is purged before every timed run
-(moto slows down with queue depth). Target: ratio >= 0.8, where
+webhooks, each with a payload filter that every one of these events matches (so the filter is
+evaluated for every message and the count stays at 1,000 messages). The limit is a plain loop of
+SendMessageBatch calls (10 per call) sending the same 1,000 bodies to the same queue. The queue is
+purged before every timed run (moto slows down with queue depth). Target: ratio >= 0.8, where
 ratio = emit throughput / raw throughput. Handler logs are at WARNING so the terminal stays quiet.
 """
 

@@ -147,6 +147,12 @@ function buildForm(screen, catalogue, webhook) {
   );
   const picker = eventsPicker(catalogue, webhook ? webhook.events : []);
   const retries = retryFields(webhook ? webhook.retry_policy : null);
+  const scheme = h(
+    "select",
+    { id: "field-signature_scheme", name: "signature_scheme" },
+    h("option", { value: "v1", selected: true }, "v1: HMAC-SHA256 with a shared secret (whsec_)"),
+    h("option", { value: "v1a" }, "v1a: Ed25519, verified with a public key (whpk_)"),
+  );
   const enabled = h("input", { type: "checkbox", name: "enabled", checked: webhook ? webhook.enabled : true });
   const payloadFilter = filterField(screen, catalogue, webhook, () => form);
   const form = h(
@@ -155,6 +161,7 @@ function buildForm(screen, catalogue, webhook) {
     field("name", "Name", text("name", webhook && webhook.name, { maxlength: 100, autocomplete: "off" })),
     field("url", "Endpoint URL", text("url", webhook && webhook.url, { type: "url", placeholder: "https://example.com/webhooks" }), "https, on a public host (http only for development where allowed)."),
     field("environment", "Environment", environment),
+    webhook ? null : field("signature_scheme", "Signatures", scheme, "v1a: receivers verify with a public key, and nobody else can sign. Switch later with Rotate secret."),
     h("fieldset", { class: "field", "data-field": "events" }, h("legend", {}, "Events"), picker, h("p", { class: "field-error", role: "alert" })),
     field("description", "Description", h("textarea", { id: "field-description", name: "description", maxlength: 500, rows: 2, value: (webhook && webhook.description) || "" })),
     retries,
@@ -182,6 +189,7 @@ function buildForm(screen, catalogue, webhook) {
       rate_limit_per_second: rateLimit(form.querySelector("[name=rate_limit_per_second]").value),
       filter,
       enabled: enabled.checked,
+      ...(webhook ? {} : { signature_scheme: scheme.value }),
     };
   };
   return form;
@@ -242,7 +250,7 @@ export async function formScreen(screen, catalogue, webhookId, navigate) {
       const { data } = await screen.api("POST", "/webhooks", { body: values });
       if (!screen.shown) return;
       clearBanner();
-      replace(screen.element, secretPanel(`${data.name} is created`, data.secret, () => navigate("#/webhooks")));
+      replace(screen.element, secretPanel(`${data.name} is created`, data, () => navigate("#/webhooks")));
     } catch (error) {
       if (error.status === 412) showConflict(screen);
       else screen.problem(error, form);

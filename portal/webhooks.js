@@ -5,10 +5,15 @@ import { clearBanner, h, openDialog, pagedRows, replace, statusBadge, when } fro
 
 /**
  * A secret, shown once: it lives only in this element (never in storage, history or the console),
- * and "Done" removes it from the page.
+ * and "Done" removes it from the page. A v1a (Ed25519) webhook has no secret to show: its public key is.
  */
-export function secretPanel(title, secret, onDone) {
-  const value = h("code", { class: "secret", "data-testid": "secret" }, secret);
+export function secretPanel(title, { secret, public_key: publicKey }, onDone) {
+  const value = secret
+    ? h("code", { class: "secret", "data-testid": "secret" }, secret)
+    : h("code", { class: "public-key", "data-testid": "public-key" }, publicKey);
+  const advice = secret
+    ? "Copy the signing secret now and store it with your receiver. It will not be shown again."
+    : "Signed with Ed25519 (v1a): give your receiver this public key to verify with. The private key never leaves the platform; the key is also on the webhook's page.";
   const copied = h("span", { class: "muted", role: "status" });
   const copy = async () => {
     try {
@@ -23,7 +28,7 @@ export function secretPanel(title, secret, onDone) {
     "section",
     { class: "secret-panel", "aria-live": "polite" },
     h("h2", {}, title),
-    h("p", {}, "Copy the signing secret now and store it with your receiver. It will not be shown again."),
+    h("p", {}, advice),
     h("div", { class: "secret-row" }, value, h("button", { type: "button", onclick: copy }, "Copy"), copied),
     h("button", { type: "button", class: "primary", onclick: () => { panel.remove(); onDone(); } }, "Done"),
   );
@@ -38,17 +43,23 @@ function rotateDialog(screen, webhook, onRotated) {
     h("option", { value: "3600" }, "keeps signing for 1 hour"),
     h("option", { value: "86400", selected: true }, "keeps signing for 24 hours"),
   );
+  const scheme = h(
+    "select",
+    { name: "signature_scheme" },
+    h("option", { value: "v1", selected: webhook.signature_scheme === "v1" }, "v1: HMAC-SHA256 secret (whsec_)"),
+    h("option", { value: "v1a", selected: webhook.signature_scheme === "v1a" }, "v1a: Ed25519 key pair (whpk_ public key)"),
+  );
   openDialog("rotate", {
     title: ["Rotate the signing secret of ", webhook.name],
-    body: h("label", {}, "The current secret ", grace),
+    body: h("div", {}, h("p", {}, h("label", {}, "New ", scheme)), h("p", {}, h("label", {}, "The current secret ", grace))),
     confirm: "Rotate secret",
     onConfirm: async (close) => {
       try {
         const { data } = await screen.api("POST", path("webhooks", webhook.webhook_id, "secret", "rotate"), {
-          body: { grace_period_seconds: Number(grace.value) },
+          body: { grace_period_seconds: Number(grace.value), signature_scheme: scheme.value },
         });
         close();
-        if (screen.shown) onRotated(data.secret);
+        if (screen.shown) onRotated(data);
       } catch (error) {
         close();
         screen.problem(error);
@@ -132,7 +143,7 @@ function row(screen, webhook, { reload, showSecret }) {
       h("a", { href: `#/webhooks/${id}/history` }, "History"),
       h("button", { type: "button", onclick: () => setEnabled(screen, webhook, !webhook.enabled, reload) }, toggle),
       h("button", { type: "button", onclick: () => sendTest(screen, webhook) }, "Send test"),
-      h("button", { type: "button", onclick: () => rotateDialog(screen, webhook, (secret) => showSecret(webhook, secret)) }, "Rotate secret"),
+      h("button", { type: "button", onclick: () => rotateDialog(screen, webhook, (rotated) => showSecret(webhook, rotated)) }, "Rotate secret"),
     ),
   );
 }
@@ -173,9 +184,9 @@ function damagedRow(screen, damaged, reload) {
 
 export async function listScreen(screen) {
   const secretSlot = h("div");
-  const showSecret = (webhook, secret) => {
+  const showSecret = (webhook, rotated) => {
     clearBanner();
-    replace(secretSlot, secretPanel(`New signing secret for ${webhook.name}`, secret, () => replace(secretSlot)));
+    replace(secretSlot, secretPanel(`New signing secret for ${webhook.name}`, rotated, () => replace(secretSlot)));
   };
   const webhooks = pagedRows({
     readPage: (cursor) => screen.api("GET", "/webhooks", { query: { limit: 50, cursor } }),

@@ -248,6 +248,22 @@ def test_an_admin_tries_a_payload_filter_on_an_example_and_saves_it(
     )
 
 
+def test_a_v1a_webhook_created_in_the_portal_shows_its_public_key_and_no_secret(
+    portal: Portal, receiver: Receiver, local_stack, account
+):
+    # When an admin creates a webhook signed with Ed25519
+    portal.start_new_webhook(name="Signed", url=receiver.url("/ok"), environment="development", events=["license.*"])
+    portal.page.select_option("#field-signature_scheme", "v1a")
+    portal.submit()
+    # Then the panel shows the webhook's public key, and no secret at all
+    shown = portal.page.get_by_test_id("public-key")
+    expect(shown).to_have_text(re.compile(r"^whpk_[A-Za-z0-9+/]{43}=$"))
+    expect(portal.page.get_by_test_id("secret")).to_have_count(0)
+    _, _, listed = local_stack.request("GET", "/webhooks", token=local_stack.token(account))
+    [webhook] = listed["items"]
+    assert (webhook["signature_scheme"], webhook["public_key"]) == ("v1a", shown.inner_text())
+
+
 def test_an_admin_deletes_a_webhook_only_after_confirming(portal: Portal, receiver: Receiver, local_stack, account):
     webhook = registered(local_stack, account, receiver.url("/ok"), name="Old CRM")
     portal.open(f"#/webhooks/{webhook['webhook_id']}/edit")

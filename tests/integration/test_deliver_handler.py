@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
 import boto3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import SECRET, a_delivery_message, a_webhook
+from tests.support.builders import NOW, SECRET, a_delivery_message, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from tests.support.events import sqs_event
 from tests.support.handlers import LoadedHandler, function_clients
@@ -22,7 +25,8 @@ from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
 from webhooks.catalogue import Environment
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
-from webhooks.domain.webhook import RetryPolicy, Webhook
+from webhooks.domain.signing_keys import SignatureScheme, new_secret, public_key
+from webhooks.domain.webhook import RetryPolicy, SigningSecret, Webhook
 
 LOOPBACK = {"ALLOW_LOOPBACK_DELIVERY": "true", "ALLOW_HTTP_FOR_DEVELOPMENT": "true"}
 
@@ -77,6 +81,27 @@ def test_a_batch_is_delivered_signed_and_logged_and_only_a_malformed_message_fai
         400,
         '{"error": "bad signature"}',
     )
+
+
+def test_a_v1a_webhook_is_signed_with_its_ed25519_key_and_verifies_with_its_public_key(
+    aws: MotoAws, receiver: Receiver, handler_for: Callable[..., LoadedHandler]
+) -> None:
+    # Given a webhook whose secret is an Ed25519 private key
+    key = new_secret(SignatureScheme.V1A)
+    webhook = _webhook(aws, receiver, "/ok", secrets=(SigningSecret(value=SecretStr(key), created_at=NOW),))
+    # When deliver sends it a message
+    assert handler_for("DeliverFunction", **LOOPBACK)(sqs_event(_message(webhook).model_dump_json())) == {
+        "batchItemFailures": []
+    }
+    # Then the one request carries one v1a signature that the public key verifies over id.timestamp.body
+    (request,) = receiver.requests
+    version, signature = request.headers["webhook-signature"].split(",")
+    content = f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}.".encode() + request.body
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(str(public_key(key)).removeprefix("whpk_")))
+    public.verify(base64.b64decode(signature), content)  # raises InvalidSignature if it does not verify
+    assert version == "v1a"
+    (record,) = _log(aws).attempts(f"msg_{webhook.webhook_id}")
+    assert record.status is DeliveryStatus.SUCCEEDED
 
 
 def test_the_same_message_handed_over_twice_is_posted_once(

@@ -73,6 +73,7 @@ def test_every_operation_has_one_of_the_documents_tags_and_only_the_docs_need_no
     assert {path for path, tag in tags if tag == "secrets"} == {
         "/webhooks/{webhook_id}/secret",
         "/webhooks/{webhook_id}/secret/rotate",
+        "/webhooks/{webhook_id}/public-keys",
     }
     assert {path for path, tag in tags if tag == "docs"} == {"/openapi.json", "/docs"}
     assert ("/events", "events") in tags

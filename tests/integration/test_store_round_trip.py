@@ -79,7 +79,7 @@ def test_every_webhook_the_api_changes_reads_back_unchanged(
     created, _ = management.create(ADMIN, WebhookCreate.model_validate(_minimal()).to_draft())
     # When the webhook is changed (unless the URL policy refuses the change)
     try:
-        changed = management.update(ADMIN, created.webhook_id, request.to_patch(), None)
+        changed, _ = management.update(ADMIN, created.webhook_id, request.to_patch(), None)
     except InvalidInput:
         return
     # Then the store reads back the very webhook the API answered with

@@ -59,6 +59,7 @@ _FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "connect_timeout_seconds": SECONDS,
     "read_timeout_seconds": SECONDS,
     "filter": st.none() | FILTERS,
+    "signature_scheme": st.sampled_from(["v1", "v1a", "v2", "V1A"]),
 }
 _REQUIRED = ("name", "url", "environment", "events")
 

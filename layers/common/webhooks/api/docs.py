@@ -25,7 +25,7 @@ DESCRIPTION = (
 # Every route carries one of these tags; the Swagger UI groups the routes by them, in this order.
 TAGS = {
     "webhooks": "Register, read, change and delete the account's webhooks; their change history.",
-    "secrets": "Rotate and reveal a webhook's signing secrets.",
+    "secrets": "Rotate and reveal a webhook's signing secrets, and read its v1a public keys.",
     "deliveries": "The delivery log: attempts, redelivery, recovery of failures, test events.",
     "events": "The catalogue of events a webhook can receive.",
     "docs": "This document and its Swagger UI (no token needed).",

@@ -13,11 +13,13 @@ from webhooks.delivery.endpoint_health import EndpointHealth, EndpointState
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import (
+    SchemeName,
     WebhookDraft,
     WebhookPatch,
     WebhookUrl,
 )
 from webhooks.domain.management import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD
+from webhooks.domain.signing_keys import SignatureScheme
 from webhooks.domain.webhook import (
     RetryPolicy,
     SigningSecret,
@@ -30,7 +32,7 @@ class _Input(Input):
     model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
-# Strict validation of Python values wants an Environment member; a JSON body names it by its string.
+# Strict validation of Python values wants an enum member; a JSON body names it by its string.
 EnvironmentName = Annotated[Environment, Strict(False)]
 
 
@@ -64,6 +66,9 @@ class SecretRotation(_Input):
         ge=0,
         le=int(MAX_GRACE_PERIOD.total_seconds()),
         description="How long the previous secret keeps signing next to the new one.",
+    )
+    signature_scheme: SchemeName | None = Field(
+        default=None, description="The new secret's scheme (`v1` or `v1a`); by default the webhook's own."
     )
 
 
@@ -107,6 +112,10 @@ class WebhookView(Output):
     filter: dict[str, Any] | None = Field(
         description="Only bodies that match this payload filter are delivered; null: every body."
     )
+    signature_scheme: SignatureScheme = Field(description="What its current secret signs with: `v1` or `v1a`.")
+    public_key: str | None = Field(
+        description="For `v1a`: the `whpk_` public key receivers verify with (public; the private key never leaves)."
+    )
     previous_secret_expires_at: datetime | None = Field(description="End of a rotation's grace period, if running.")
     version: int
     created_at: datetime
@@ -122,12 +131,21 @@ class WebhookView(Output):
             webhook,
             events=sorted(webhook.events),
             previous_secret_expires_at=previous_secret_expires_at(webhook),
+            public_key=webhook.secrets[0].public_key,
             endpoint=EndpointView.from_fields(endpoint),
         )
 
 
 class CreatedWebhook(WebhookView):
-    secret: str = Field(description="The signing secret. Shown this once; store it now.")
+    secret: str | None = Field(
+        description="For `v1`: the signing secret. Shown this once; store it now. Null for `v1a` (use `public_key`)."
+    )
+
+
+class UpdatedWebhook(WebhookView):
+    secret: str | None = Field(
+        default=None, description="Only when this change switched the webhook to `v1`: its new secret, shown this once."
+    )
 
 
 class DamagedWebhookView(Output):
@@ -160,19 +178,52 @@ class WebhookPage(Output):
 
 class RotatedSecret(Output):
     webhook_id: str
-    secret: str = Field(description="The new signing secret. Shown this once; store it now.")
+    signature_scheme: SignatureScheme
+    secret: str | None = Field(description="A new `v1` secret, shown this once (store it now); null for `v1a`.")
+    public_key: str | None = Field(description="A new `v1a` key's public key; null for `v1`.")
     previous_secret_expires_at: datetime | None
     version: int
 
 
 class RevealedSecret(Output):
-    secret: str
+    signature_scheme: SignatureScheme
+    secret: str | None = Field(description="A `v1` secret; null for a `v1a` key, whose private part never leaves.")
+    public_key: str | None = Field(description="A `v1a` key's public key; null for `v1`.")
     created_at: datetime
     expires_at: datetime | None
 
     @classmethod
     def of(cls, secret: SigningSecret) -> RevealedSecret:
-        return cls(secret=secret.value.get_secret_value(), created_at=secret.created_at, expires_at=secret.expires_at)
+        value = secret.value.get_secret_value() if secret.scheme is SignatureScheme.V1 else None
+        return cls(
+            signature_scheme=secret.scheme,
+            secret=value,
+            public_key=secret.public_key,
+            created_at=secret.created_at,
+            expires_at=secret.expires_at,
+        )
+
+
+class PublicKey(Output):
+    public_key: str = Field(description="`whpk_` + base64 of the 32-byte Ed25519 public key.")
+    created_at: datetime
+    expires_at: datetime | None = Field(description="When it stops signing: the end of a rotation's grace period.")
+
+
+class PublicKeys(Output):
+    webhook_id: str
+    keys: list[PublicKey] = Field(
+        description="Every `v1a` key that signs now, the current one first; a `v1` webhook has none."
+    )
+
+    @classmethod
+    def of(cls, webhook_id: str, secrets: list[SigningSecret]) -> PublicKeys:
+        keys = [
+            PublicKey(public_key=key, created_at=secret.created_at, expires_at=secret.expires_at)
+            for secret in secrets
+            if (key := secret.public_key)
+        ]
+        return cls(webhook_id=webhook_id, keys=keys)
 
 
 class RevealedSecrets(Output):

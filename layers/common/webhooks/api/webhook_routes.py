@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -20,10 +20,12 @@ from webhooks.api.schemas import (
     CreatedWebhook,
     DamagedWebhookView,
     Problem,
+    PublicKeys,
     RevealedSecret,
     RevealedSecrets,
     RotatedSecret,
     SecretRotation,
+    UpdatedWebhook,
     WebhookCreate,
     WebhookPage,
     WebhookUpdate,
@@ -102,7 +104,7 @@ def _view(webhook: Webhook, endpoints: EndpointStates) -> Response[WebhookView]:
     "/webhooks",
     tags=["webhooks"],
     responses=responses(HTTPStatus.CREATED, CreatedWebhook, 409),
-    summary="Register a webhook; its secret is returned once",
+    summary="Register a webhook; its secret (v1) is returned once",
 )
 def create_webhook(body: WebhookCreate, caller: Caller, service: Management) -> Response[CreatedWebhook]:
     webhook, secret = service.create(caller, body.to_draft())
@@ -160,7 +162,7 @@ def get_webhook(webhook_id: str, caller: Caller, service: Management, endpoints:
 @router.patch(
     "/webhooks/<webhook_id>",
     tags=["webhooks"],
-    responses=responses(HTTPStatus.OK, WebhookView, 404, 409, 412),
+    responses=responses(HTTPStatus.OK, UpdatedWebhook, 404, 409, 412),
     summary="Change, enable or disable; repairs a damaged webhook when it sets every damaged field",
 )
 def update_webhook(
@@ -171,8 +173,13 @@ def update_webhook(
     *,
     endpoints: Endpoints,
     if_match: IfMatch = None,
-) -> Response[WebhookView]:
-    return _view(service.update(caller, webhook_id, body.to_patch(), expected_version(if_match)), endpoints)
+) -> Response[UpdatedWebhook]:
+    webhook, secret = service.update(caller, webhook_id, body.to_patch(), expected_version(if_match))
+    view = UpdatedWebhook(
+        **WebhookView.of(webhook, endpoints.of([webhook])[webhook.webhook_id]).model_dump(), secret=secret
+    )
+    headers = {"ETag": etag(webhook)} | (NO_STORE if secret else {})
+    return Response(HTTPStatus.OK.value, "application/json", view, headers)
 
 
 @router.delete(
@@ -203,11 +210,14 @@ def delete_webhook(webhook_id: str, caller: Caller, service: Management, if_matc
 def rotate_secret(
     webhook_id: str, caller: Caller, service: Management, body: SecretRotation | None = None
 ) -> Response[RotatedSecret]:
-    grace = timedelta(seconds=(body or SecretRotation()).grace_period_seconds)
-    webhook, secret = service.rotate_secret(caller, webhook_id, grace)
+    rotation = body or SecretRotation()
+    grace = timedelta(seconds=rotation.grace_period_seconds)
+    webhook, secret = service.rotate_secret(caller, webhook_id, grace, rotation.signature_scheme)
     rotated = RotatedSecret(
         webhook_id=webhook.webhook_id,
+        signature_scheme=webhook.signature_scheme,
         secret=secret,
+        public_key=webhook.secrets[0].public_key,
         previous_secret_expires_at=previous_secret_expires_at(webhook),
         version=webhook.version,
     )
@@ -226,6 +236,17 @@ def reveal_secret(webhook_id: str, caller: Caller, service: Management) -> Respo
         webhook_id=webhook_id, secrets=[RevealedSecret.of(s) for s in service.reveal_secrets(caller, webhook_id)]
     )
     return Response(HTTPStatus.OK.value, "application/json", revealed, NO_STORE)
+
+
+@router.get(
+    "/webhooks/<webhook_id>/public-keys",
+    tags=["secrets"],
+    responses=responses(HTTPStatus.OK, PublicKeys, 404, 409),
+    summary="The v1a public keys that verify its requests now (public; readers too)",
+)
+def public_keys(webhook_id: str, caller: Caller, service: Management) -> PublicKeys:
+    webhook = service.get(caller, webhook_id)
+    return PublicKeys.of(webhook_id, webhook.valid_secrets(datetime.now(UTC)))
 
 
 @router.get(

@@ -10,12 +10,15 @@ from pydantic import BaseModel, Field
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from webhooks.delivery.message import DeliveryMessage
+from webhooks.domain.signing_keys import SignatureScheme, scheme_of, sign_v1a
 from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS
 
 USER_AGENT = "LicensePlatform-Webhooks/1.0"
 SIGNATURE_HEADER = "webhook-signature"
-# One `v1,` entry (base64 of a 32-byte HMAC-SHA256) per secret that signs: the current one and the previous ones.
-SIGNATURE_PATTERN = rf"^v1,[A-Za-z0-9+/]{{43}}=( v1,[A-Za-z0-9+/]{{43}}=){{0,{MAX_PREVIOUS_SECRETS}}}$"
+# One entry per secret that signs, the current one and the previous ones: `v1,` and the base64 of a 32-byte
+# HMAC-SHA256, or `v1a,` and the base64 of a 64-byte Ed25519 signature.
+_ENTRY = r"(v1,[A-Za-z0-9+/]{43}=|v1a,[A-Za-z0-9+/]{86}==)"
+SIGNATURE_PATTERN = rf"^{_ENTRY}( {_ENTRY}){{0,{MAX_PREVIOUS_SECRETS}}}$"
 
 
 class SignedHeaders(BaseModel):
@@ -36,9 +39,10 @@ class SignedHeaders(BaseModel):
         alias=SIGNATURE_HEADER,
         pattern=SIGNATURE_PATTERN,
         description="`v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'>`, keyed with the "
-        "base64-decoded part of your secret after `whsec_`; during a secret rotation one more space-separated "
-        f"entry for each previous secret still in its grace period (at most {MAX_PREVIOUS_SECRETS + 1} in all). "
-        "One matching entry is enough.",
+        "base64-decoded part of your secret after `whsec_`; for a webhook with `signature_scheme` `v1a`, "
+        "`v1a,<base64 Ed25519 signature of the same content>`, verified with its `whpk_` public key. During a "
+        "rotation one more space-separated entry for each previous secret or key still in its grace period (at "
+        f"most {MAX_PREVIOUS_SECRETS + 1} in all, either scheme). One matching entry is enough.",
     )
     content_type: Literal["application/json"] = Field(alias="content-type", description="The body is UTF-8 JSON.")
     user_agent: str = Field(
@@ -53,8 +57,15 @@ def encode_body(message: DeliveryMessage) -> str:
 
 
 def signed_headers(message: DeliveryMessage, body: str, secrets: list[str], now: datetime) -> dict[str, str]:
-    """Standard Webhooks headers: one `v1,...` signature per valid secret (two during a rotation)."""
-    signatures = [StandardWebhook(secret).sign(message.delivery_id, now, body) for secret in secrets]
+    """Standard Webhooks headers: one signature per valid secret (two during a rotation), `v1` by the spec's
+    reference code, `v1a` over the same content."""
+    content = f"{message.delivery_id}.{int(now.timestamp())}.{body}".encode()
+    signatures = [
+        sign_v1a(secret, content)
+        if scheme_of(secret) is SignatureScheme.V1A
+        else StandardWebhook(secret).sign(message.delivery_id, now, body)
+        for secret in secrets
+    ]
     return {
         "webhook-id": message.delivery_id,
         "webhook-timestamp": str(int(now.timestamp())),

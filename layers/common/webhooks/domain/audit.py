@@ -63,18 +63,18 @@ AUDITED_FIELDS = (
 
 
 def audited_values(webhook: Webhook | None) -> dict[str, Any]:
+    """The audited fields, and the scheme its current secret signs with (changed by a rotation, never set)."""
     if webhook is None:
-        return dict.fromkeys(AUDITED_FIELDS)
+        return dict.fromkeys((*AUDITED_FIELDS, "signature_scheme"))
     document = webhook.model_dump(mode="json", include=set(AUDITED_FIELDS))
     document["events"] = sorted(webhook.events)
+    document["signature_scheme"] = webhook.signature_scheme.value
     return document
 
 
 def changes_between(before: Webhook | None, after: Webhook | None) -> dict[str, FieldChange]:
     old, new = audited_values(before), audited_values(after)
-    return {
-        field: FieldChange(before=old[field], after=new[field]) for field in AUDITED_FIELDS if old[field] != new[field]
-    }
+    return {field: FieldChange(before=old[field], after=new[field]) for field in old if old[field] != new[field]}
 
 
 def action_for_update(changes: dict[str, FieldChange]) -> AuditAction:

@@ -8,9 +8,19 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from webhooks.catalogue import Environment, is_valid_pattern
+from webhooks.domain.signing_keys import SignatureScheme
 from webhooks.domain.url_policy import MAX_URL_LENGTH
 from webhooks.domain.webhook import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -20,6 +30,9 @@ from webhooks.domain.webhook import (
     RetryPolicy,
     TimeoutSeconds,
 )
+
+# An enum read from JSON text by its value, also where the API reads bodies strictly.
+SchemeName = Annotated[SignatureScheme, Strict(False)]
 
 
 def _known_patterns(patterns: list[str]) -> list[str]:
@@ -69,6 +82,11 @@ class WebhookDraft(BaseModel):
     read_timeout_seconds: TimeoutSeconds = DEFAULT_READ_TIMEOUT_SECONDS
     rate_limit_per_second: RateLimit | None = None
     filter: PayloadFilter | None = None
+    signature_scheme: SchemeName = Field(
+        default=SignatureScheme.V1,
+        description="`v1` (HMAC-SHA256 with a shared `whsec_` secret) or `v1a` (Ed25519: receivers verify with the "
+        "webhook's `whpk_` public key; the private key never leaves the platform).",
+    )
 
 
 NULLABLE_FIELDS = frozenset({"description", "retry_policy", "rate_limit_per_second", "filter"})
@@ -98,6 +116,9 @@ class WebhookPatch(BaseModel):
     read_timeout_seconds: TimeoutSeconds | None = None
     rate_limit_per_second: RateLimit | None = None
     filter: PayloadFilter | None = None
+    signature_scheme: SchemeName | None = Field(
+        default=None, description="Switching scheme is a rotation: the current secret signs on for 24 h."
+    )
 
     @field_validator("*", mode="before")
     @classmethod

@@ -6,12 +6,10 @@ transaction), guarded by the version it was based on. Ports are Protocols; adapt
 
 from __future__ import annotations
 
-import base64
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import SecretStr
 
@@ -23,6 +21,7 @@ from webhooks.domain.drafts import WebhookDraft, WebhookPatch
 from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
 from webhooks.domain.ids import new_webhook_id
 from webhooks.domain.principal import Principal
+from webhooks.domain.signing_keys import SignatureScheme, new_secret, shown_once
 from webhooks.domain.url_policy import UrlPolicy
 from webhooks.domain.webhook import SigningSecret, Webhook
 
@@ -94,11 +93,6 @@ class WebhookFilter:
         return {key: str(value).lower() for key, value in values.items() if value is not None}
 
 
-def generate_secret() -> str:
-    """`whsec_` + base64 of 32 random bytes (Standard Webhooks asks for 24 to 64)."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-
-
 class WebhookManagement:
     def __init__(
         self,
@@ -115,11 +109,11 @@ class WebhookManagement:
         self._quota = quota_per_account
         self._clock = clock
 
-    def create(self, principal: Principal, draft: WebhookDraft) -> tuple[Webhook, str]:
-        """The new webhook and its secret (shown this once)."""
+    def create(self, principal: Principal, draft: WebhookDraft) -> tuple[Webhook, str | None]:
+        """The new webhook and its secret to show this once (None for `v1a`: its private key never leaves)."""
         principal.require_admin()
         self._url_policy.check(draft.url, draft.environment)
-        now, secret = self._clock(), generate_secret()
+        now, secret = self._clock(), new_secret(draft.signature_scheme)
         webhook = Webhook(
             webhook_id=new_webhook_id(),
             account_id=principal.account_id,
@@ -128,11 +122,11 @@ class WebhookManagement:
             updated_at=now,
             created_by=principal.subject,
             updated_by=principal.subject,
-            **draft.model_dump(),
+            **draft.model_dump(exclude={"signature_scheme"}),
         )
         audit = self._audit(principal, webhook, AuditAction.CREATED, changes_between(None, webhook))
         self._repository.create(webhook, audit, self._quota)
-        return webhook, secret
+        return webhook, shown_once(secret)
 
     def get(self, principal: Principal, webhook_id: str) -> Webhook:
         """The webhook; WebhookDamaged when it does not read back (the problem says how to repair it)."""
@@ -156,20 +150,28 @@ class WebhookManagement:
             items.append(webhook)
         return WebhookListing(items, None, damaged)
 
-    def update(self, principal: Principal, webhook_id: str, patch: WebhookPatch, if_match: int | None) -> Webhook:
+    def update(
+        self, principal: Principal, webhook_id: str, patch: WebhookPatch, if_match: int | None
+    ) -> tuple[Webhook, str | None]:
+        """The changed webhook, and the new secret to show once when the patch switched it to `v1` (a change of
+        `signature_scheme` is a rotation with the default grace period)."""
         principal.require_admin()
         current = self._stored(principal, webhook_id, if_match)
+        fields = patch.changes()
+        scheme = fields.pop("signature_scheme", None)
         if isinstance(current, DamagedWebhook):
-            return self._repair(principal, current, patch, if_match)
-        changed = Webhook.model_validate(current.model_dump() | patch.changes())
+            return self._repair(principal, current, fields, if_match), None
+        changed, secret = Webhook.model_validate(current.model_dump() | fields), None
+        if scheme is not None and scheme is not current.signature_scheme:
+            changed, secret = self._with_new_secret(changed, scheme, DEFAULT_GRACE_PERIOD)
         self._url_policy.check(changed.url, changed.environment)
         changes = changes_between(current, changed)
         if not changes:
-            return current
+            return current, None
         updated = self._next_version(changed, principal)
         audit = self._audit(principal, updated, action_for_update(changes), changes)
         self._write(lambda: self._repository.replace(updated, current.version, audit), if_match)
-        return updated
+        return updated, shown_once(secret) if secret else None
 
     def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:
         """Deletes a damaged webhook too: its quota place and audit record are written as for any other."""
@@ -180,20 +182,28 @@ class WebhookManagement:
         self._write(lambda: self._repository.delete(current, audit), if_match)
 
     def rotate_secret(
-        self, principal: Principal, webhook_id: str, grace_period: timedelta = DEFAULT_GRACE_PERIOD
-    ) -> tuple[Webhook, str]:
-        """The webhook with a new current secret (returned this once); the old one signs until the grace ends.
-        RotationLimitReached, and nothing stored, when too many previous secrets still sign (Webhook.rotated)."""
+        self,
+        principal: Principal,
+        webhook_id: str,
+        grace_period: timedelta = DEFAULT_GRACE_PERIOD,
+        scheme: SignatureScheme | None = None,
+    ) -> tuple[Webhook, str | None]:
+        """The webhook with a new current secret of `scheme` (by default its own), shown this once (None for a
+        `v1a` key); the old one signs until the grace ends. RotationLimitReached, and nothing stored, when too
+        many previous secrets still sign (Webhook.rotated)."""
         principal.require_admin()
         current = self._current(principal, webhook_id, None)
-        now, secret, grace = self._clock(), generate_secret(), min(grace_period, MAX_GRACE_PERIOD)
-        rotated = self._next_version(
-            current.rotated(SigningSecret(value=SecretStr(secret), created_at=now), grace), principal
-        )
-        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(now + grace))}
-        audit = self._audit(principal, rotated, AuditAction.SECRET_ROTATED, expiry)
+        grace = min(grace_period, MAX_GRACE_PERIOD)
+        changed, secret = self._with_new_secret(current, scheme or current.signature_scheme, grace)
+        rotated = self._next_version(changed, principal)
+        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(self._clock() + grace))}
+        audit = self._audit(principal, rotated, AuditAction.SECRET_ROTATED, changes_between(current, rotated) | expiry)
         self._write(lambda: self._repository.replace(rotated, current.version, audit), None)
-        return rotated, secret
+        return rotated, shown_once(secret)
+
+    def _with_new_secret(self, webhook: Webhook, scheme: SignatureScheme, grace: timedelta) -> tuple[Webhook, str]:
+        secret = new_secret(scheme)
+        return webhook.rotated(SigningSecret(value=SecretStr(secret), created_at=self._clock()), grace), secret
 
     def reveal_secrets(self, principal: Principal, webhook_id: str) -> list[SigningSecret]:
         """Every secret that signs now, current first; the reveal is audited before it is returned."""
@@ -231,10 +241,10 @@ class WebhookManagement:
         return webhook
 
     def _repair(
-        self, principal: Principal, damaged: DamagedWebhook, patch: WebhookPatch, if_match: int | None
+        self, principal: Principal, damaged: DamagedWebhook, fields: dict[str, Any], if_match: int | None
     ) -> Webhook:
         """A PATCH of a damaged webhook: it must set every damaged field; the rest is kept as stored."""
-        changed = damaged.repaired(patch.changes())
+        changed = damaged.repaired(fields)
         self._url_policy.check(changed.url, changed.environment)
         repaired = self._next_version(changed, principal)
         audit = self._audit(principal, repaired, AuditAction.UPDATED, damaged.changes_to(repaired))

@@ -20,6 +20,7 @@ from webhooks.domain.payload_filter import (
     check_filter,
     compile_filter,
 )
+from webhooks.domain.signing_keys import SignatureScheme, public_key, scheme_of
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 DEFAULT_READ_TIMEOUT_SECONDS = 10.0
@@ -95,6 +96,15 @@ class SigningSecret(BaseModel):
     def is_valid_at(self, now: datetime) -> bool:
         return self.expires_at is None or now < self.expires_at
 
+    @property
+    def scheme(self) -> SignatureScheme:
+        return scheme_of(self.value.get_secret_value())
+
+    @property
+    def public_key(self) -> str | None:
+        """Its `whpk_` public key when it is a `v1a` private key (public: safe to show)."""
+        return public_key(self.value.get_secret_value())
+
 
 class Webhook(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -127,6 +137,11 @@ class Webhook(BaseModel):
     def receives(self, event: str, environment: Environment) -> bool:
         """Whether an event of that environment is delivered to this webhook now."""
         return routes(self.enabled, self.environment, self.events, event, environment)
+
+    @property
+    def signature_scheme(self) -> SignatureScheme:
+        """The scheme of its current secret; during a rotation a previous secret may sign with the other."""
+        return self.secrets[0].scheme
 
     def payload_test(self) -> Test | None:
         """Its payload filter compiled (None: it has none); a caller matching many bodies compiles it once."""

@@ -75,11 +75,11 @@ test-integration: install system-packages ## Integration tests (moto in-process;
 test-e2e: install system-packages ## End-to-end tests against a running local stack (started and stopped by the tests)
 	$(VENV)/bin/pytest tests/e2e --no-cov
 
-run: install ## Start the local stack in the foreground (Ctrl-C stops it)
-	$(PY) -m local.stack
+run: install ## Start the local stack in the foreground (Ctrl-C stops it); PARAMS="Key=Value ..." overrides template parameters
+	LOCAL_PARAMETER_OVERRIDES="$(PARAMS)" $(PY) -m local.stack
 
 demo: install ## Start the local stack, deliver every event to a verifying receiver, print the table
-	$(PY) -m local.demo
+	LOCAL_PARAMETER_OVERRIDES="$(PARAMS)" $(PY) -m local.demo
 
 token: install ## Print a bearer token for the local stack, valid 60 minutes: make token ACCOUNT=acme ROLE=admin|reader
 	@$(PY) -m local.token --account "$(or $(ACCOUNT),acme)" --role "$(or $(ROLE),admin)"

@@ -23,6 +23,7 @@ from local.emulator import MotoServer, PortBusy, require_free_port
 from local.http_api_routes import http_api_routes
 from local.jwt_keys import AUDIENCES, ISSUER, TOKEN_LIFETIME, JwtAuthorizer, load_or_create_key
 from local.lambda_runtime import LocalFunction, load_functions
+from local.parameter_overrides import InvalidOverride, parse_overrides
 from local.pollers.mappings import EventSourceMapping, event_source_mappings, function_concurrency
 from local.pollers.queues import QueuePoller
 from local.pollers.streams import StreamPoller
@@ -63,8 +64,14 @@ class LocalStack:
         self._api: LocalApiGateway | None = None
         self._webhooks_table: tuple[Any, str] | None = None  # (DynamoDB client, table), once deployed
         self._started = time.monotonic()
+        self.parameter_overrides: dict[str, str] = {}
 
     def start(self) -> StackInfo:
+        # `make run PARAMS="..."`: checked before anything starts, so a typo costs no stack.
+        overrides = parse_overrides(
+            self._environ.get("LOCAL_PARAMETER_OVERRIDES", ""), translated_template()["Parameters"]
+        )
+        self.parameter_overrides = overrides
         if self.ports.api == self.ports.aws:
             raise PortBusy(self.ports.api, "LOCAL_AWS_PORT", "the AWS emulator, same as the API's")
         stack_json_path(self._environ).unlink(missing_ok=True)
@@ -89,8 +96,8 @@ class LocalStack:
 
         session = boto3.Session(region_name=REGION)
         cfn = translated_template()
-        deployed = deploy_data_plane(session, **LOCAL_STACK_PARAMETERS)
-        mappings = event_source_mappings(cfn)
+        deployed = deploy_data_plane(session, **(LOCAL_STACK_PARAMETERS | overrides))
+        mappings = event_source_mappings(cfn, deployed.parameters)
         self._functions = load_functions(cfn, deployed, LOCAL_FUNCTION_ENVIRONMENT, function_concurrency(mappings))
         self._webhooks_table = (session.client("dynamodb"), deployed.tables["WebhooksTable"])
         self.pollers = [self._poller(mapping, deployed, session) for mapping in mappings]
@@ -194,7 +201,7 @@ def main() -> int:
         signal.signal(signal_number, lambda *_: stack.stop_event.set())
     try:
         info = stack.start()
-    except PortBusy as error:
+    except (PortBusy, InvalidOverride) as error:
         print(f"error: {error}", file=sys.stderr)
         stack.close()
         return 2
@@ -204,6 +211,8 @@ def main() -> int:
     # The loaded handlers and SDKs are long-lived: keep them out of GC passes (the one at exit took seconds).
     gc.freeze()
     print(banner(info, [poller.mapping for poller in stack.pollers], stack.state, time.monotonic() - started))
+    if stack.parameter_overrides:
+        print("Template parameters overridden: " + " ".join(f"{k}={v}" for k, v in stack.parameter_overrides.items()))
     sys.stdout.flush()
     while not stack.stop_event.wait(0.5):
         if not stack.healthy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -48,14 +49,14 @@ def _get_att_target(value: Any) -> str:
     raise ValueError(f"expected Fn::GetAtt of a template resource, got {value!r}")
 
 
-def _parameter_or_value(cfn: dict[str, Any], value: Any) -> Any:
-    """A literal, or a `Ref` to a template parameter at its default (what the local stack deploys)."""
+def _parameter_or_value(cfn: dict[str, Any], value: Any, parameters: Mapping[str, str]) -> Any:
+    """A literal, or a `Ref` to a template parameter: its value as deployed, else its default."""
     if isinstance(value, dict) and "Ref" in value:
-        return cfn["Parameters"][value["Ref"]]["Default"]
+        return parameters.get(value["Ref"], cfn["Parameters"][value["Ref"]]["Default"])
     return value
 
 
-def event_source_mappings(cfn: dict[str, Any]) -> list[EventSourceMapping]:
+def event_source_mappings(cfn: dict[str, Any], parameters: Mapping[str, str] | None = None) -> list[EventSourceMapping]:
     mappings = []
     for logical_id, resource in sorted(cfn["Resources"].items()):
         if resource["Type"] != "AWS::Lambda::EventSourceMapping":
@@ -78,7 +79,9 @@ def event_source_mappings(cfn: dict[str, Any]) -> list[EventSourceMapping]:
                 report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
                 on_failure=_get_att_target(destination) if destination else None,
                 maximum_concurrency=int(
-                    _parameter_or_value(cfn, properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1))
+                    _parameter_or_value(
+                        cfn, properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1), parameters or {}
+                    )
                 ),
             )
         )

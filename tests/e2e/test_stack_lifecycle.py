@@ -55,15 +55,7 @@ def test_template_parameters_are_overridden_in_sam_deploys_syntax(tmp_path):
 
 def test_a_mistyped_parameter_override_stops_the_stack_before_it_starts(tmp_path):
     environ = stack_environment(tmp_path) | {"LOCAL_PARAMETER_OVERRIDES": "CircuitOpenSecond=7"}
-    result = subprocess.run(
-        [sys.executable, "-m", "local.stack"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=environ | {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common'}"},
-        timeout=60,
-        check=False,
-    )
+    result = _stack_that_must_not_start(environ)
     assert result.returncode == 2
     assert "CircuitOpenSecond: not a parameter of template.yaml; did you mean CircuitOpenSeconds?" in result.stderr
     assert port_is_free(int(environ["LOCAL_AWS_PORT"]))
@@ -75,17 +67,22 @@ def test_a_busy_port_fails_fast_naming_the_port_and_the_variable(tmp_path, varia
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", int(environ[variable])))
         holder.listen()
-        result = subprocess.run(
-            [sys.executable, "-m", "local.stack"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=environ | {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common'}"},
-            timeout=60,
-            check=False,
-        )
+        result = _stack_that_must_not_start(environ)
 
     assert result.returncode == 2
     assert f"port {environ[variable]}" in result.stderr
     assert variable in result.stderr
     assert not (tmp_path / "stack.json").exists()
+
+
+def _stack_that_must_not_start(environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`make run` in a subprocess that is expected to refuse to start (it is bounded in time either way)."""
+    return subprocess.run(
+        [sys.executable, "-m", "local.stack"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environ | {"PYTHONPATH": f"{ROOT}:{ROOT / 'layers/common'}"},
+        timeout=60,
+        check=False,
+    )

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.support.builders import SECRET, a_delivery_message, a_webhook
 from webhooks.delivery.signing import SIGNATURE_HEADER, SIGNATURE_PATTERN, encode_body, signed_headers
-from webhooks.domain.signing_keys import SignatureScheme, new_secret, public_key, scheme_of, shown_once
+from webhooks.domain.signing_keys import SignatureScheme, new_secret, public_key, scheme_of, showable
 from webhooks.domain.webhook import SigningSecret
 
 SIGNED_AT = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -42,12 +42,12 @@ def test_a_v1a_key_is_a_whsk_private_key_whose_whpk_public_key_is_32_bytes() -> 
     assert new_secret(SignatureScheme.V1A) != key
 
 
-def test_a_v1_secret_has_no_public_key_and_is_what_may_be_shown_once() -> None:
+def test_a_v1_secret_has_no_public_key_and_is_what_may_be_showable() -> None:
     secret = new_secret(SignatureScheme.V1)
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
-    assert (public_key(secret), shown_once(secret)) == (None, secret)
-    assert shown_once(new_secret(SignatureScheme.V1A)) is None  # a private key is never shown
+    assert (public_key(secret), showable(secret)) == (None, secret)
+    assert showable(new_secret(SignatureScheme.V1A)) is None  # a private key is never shown
 
 
 def test_a_v1a_webhook_signs_the_standard_content_with_ed25519() -> None:

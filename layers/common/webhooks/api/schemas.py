@@ -19,7 +19,7 @@ from webhooks.domain.drafts import (
     WebhookUrl,
 )
 from webhooks.domain.management import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD
-from webhooks.domain.signing_keys import SignatureScheme
+from webhooks.domain.signing_keys import SignatureScheme, showable
 from webhooks.domain.webhook import (
     RetryPolicy,
     SigningSecret,
@@ -194,10 +194,9 @@ class RevealedSecret(Output):
 
     @classmethod
     def of(cls, secret: SigningSecret) -> RevealedSecret:
-        value = secret.value.get_secret_value() if secret.scheme is SignatureScheme.V1 else None
         return cls(
             signature_scheme=secret.scheme,
-            secret=value,
+            secret=showable(secret.value.get_secret_value()),
             public_key=secret.public_key,
             created_at=secret.created_at,
             expires_at=secret.expires_at,

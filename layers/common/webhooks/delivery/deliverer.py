@@ -268,7 +268,7 @@ class Deliverer:
             return ErrorKind.ENVIRONMENT_MISMATCH
         if not webhook.subscribes_to(message.event):
             return ErrorKind.NOT_SUBSCRIBED
-        if not webhook.accepts(message.body()):
+        if not webhook.accepts(message):
             return ErrorKind.FILTERED_OUT
         permitted_event = message.event == TEST_EVENT or matches(self._rules.permitted_events, message.event)
         if message.environment not in self._rules.permitted_environments or not permitted_event:

@@ -21,7 +21,7 @@ from webhooks.domain.drafts import WebhookDraft, WebhookPatch
 from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
 from webhooks.domain.ids import new_webhook_id
 from webhooks.domain.principal import Principal
-from webhooks.domain.signing_keys import SignatureScheme, new_secret, shown_once
+from webhooks.domain.signing_keys import SignatureScheme, new_secret, showable
 from webhooks.domain.url_policy import UrlPolicy
 from webhooks.domain.webhook import SigningSecret, Webhook
 
@@ -126,7 +126,7 @@ class WebhookManagement:
         )
         audit = self._audit(principal, webhook, AuditAction.CREATED, changes_between(None, webhook))
         self._repository.create(webhook, audit, self._quota)
-        return webhook, shown_once(secret)
+        return webhook, showable(secret)
 
     def get(self, principal: Principal, webhook_id: str) -> Webhook:
         """The webhook; WebhookDamaged when it does not read back (the problem says how to repair it)."""
@@ -163,7 +163,7 @@ class WebhookManagement:
             return self._repair(principal, current, fields, if_match), None
         changed, secret = Webhook.model_validate(current.model_dump() | fields), None
         if scheme is not None and scheme is not current.signature_scheme:
-            changed, secret = self._with_new_secret(changed, scheme, DEFAULT_GRACE_PERIOD)
+            changed, secret = self._with_new_secret(changed, scheme, DEFAULT_GRACE_PERIOD, self._clock())
         self._url_policy.check(changed.url, changed.environment)
         changes = changes_between(current, changed)
         if not changes:
@@ -171,7 +171,7 @@ class WebhookManagement:
         updated = self._next_version(changed, principal)
         audit = self._audit(principal, updated, action_for_update(changes), changes)
         self._write(lambda: self._repository.replace(updated, current.version, audit), if_match)
-        return updated, shown_once(secret) if secret else None
+        return updated, showable(secret) if secret else None
 
     def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:
         """Deletes a damaged webhook too: its quota place and audit record are written as for any other."""
@@ -193,17 +193,21 @@ class WebhookManagement:
         many previous secrets still sign (Webhook.rotated)."""
         principal.require_admin()
         current = self._current(principal, webhook_id, None)
-        grace = min(grace_period, MAX_GRACE_PERIOD)
-        changed, secret = self._with_new_secret(current, scheme or current.signature_scheme, grace)
+        now, grace = self._clock(), min(grace_period, MAX_GRACE_PERIOD)
+        changed, secret = self._with_new_secret(current, scheme or current.signature_scheme, grace, now)
         rotated = self._next_version(changed, principal)
-        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(self._clock() + grace))}
+        expiry = {"previous_secret_expires_at": FieldChange(after=format_timestamp(now + grace))}
         audit = self._audit(principal, rotated, AuditAction.SECRET_ROTATED, changes_between(current, rotated) | expiry)
         self._write(lambda: self._repository.replace(rotated, current.version, audit), None)
-        return rotated, shown_once(secret)
+        return rotated, showable(secret)
 
-    def _with_new_secret(self, webhook: Webhook, scheme: SignatureScheme, grace: timedelta) -> tuple[Webhook, str]:
+    @staticmethod
+    def _with_new_secret(
+        webhook: Webhook, scheme: SignatureScheme, grace: timedelta, now: datetime
+    ) -> tuple[Webhook, str]:
+        """The webhook rotated to a new secret of `scheme` created at `now`, and that secret."""
         secret = new_secret(scheme)
-        return webhook.rotated(SigningSecret(value=SecretStr(secret), created_at=self._clock()), grace), secret
+        return webhook.rotated(SigningSecret(value=SecretStr(secret), created_at=now), grace), secret
 
     def reveal_secrets(self, principal: Principal, webhook_id: str) -> list[SigningSecret]:
         """Every secret that signs now, current first; the reveal is audited before it is returned."""

@@ -33,8 +33,9 @@ def scheme_of(secret: str) -> SignatureScheme:
     return SignatureScheme.V1A if secret.startswith(PRIVATE_KEY_PREFIX) else SignatureScheme.V1
 
 
-def shown_once(secret: str) -> str | None:
-    """What an admin may be shown of a new secret, once: a `v1` secret; never a `v1a` private key."""
+def showable(secret: str) -> str | None:
+    """What an admin may be shown of a secret (a new one once, or on a reveal): a `v1` secret; never a `v1a`
+    private key."""
     return secret if scheme_of(secret) is SignatureScheme.V1 else None
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from local.state import LOOPBACK
 
+_REPOSITORY = Path(__file__).resolve().parents[1]
+
 
 class PortBusy(RuntimeError):
     def __init__(self, port: int, variable: str, purpose: str) -> None:
@@ -46,12 +48,13 @@ class MotoServer:
     def start(self, timeout_seconds: float = 30.0) -> None:
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("wb") as log:
-            self._process = subprocess.Popen(  # noqa: S603 - our interpreter, moto's module, fixed arguments
-                [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+            self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our module, fixed arguments
+                [sys.executable, "-m", "local.emulator_process", "-H", LOOPBACK, "-p", str(self.port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=self._environ,
+                cwd=_REPOSITORY,  # where `-m local.emulator_process` is found, whatever the caller's directory
                 # Out of the terminal's process group: Ctrl-C reaches the stack, which stops the emulator
                 # after the pollers (instead of the emulator dying under them mid-start or mid-poll).
                 start_new_session=True,

@@ -69,8 +69,13 @@ def main() -> None:
             raw_seconds += raw.run(range(start, start + BATCH))
             deliver_seconds += deliver(stack, messages[start : start + BATCH])
         assert len(stack.receiver.paths()) == 2 * (MESSAGES + BATCH)
+        kms_calls = len(stack.kms_calls)
     raw_rate, deliver_rate = MESSAGES / raw_seconds, MESSAGES / deliver_seconds
     print(f"raw keep-alive POST + put_item: {raw_rate:.0f} msgs/s; deliver handler: {deliver_rate:.0f} msgs/s")
+    print(
+        f"KMS calls: {kms_calls} for {MESSAGES + BATCH} deliveries of one webhook by one container "
+        f"({kms_calls * 1000 / (MESSAGES + BATCH):.1f} per 1,000; one Decrypt per data key and container every 300 s)"
+    )
     print(f"target >= {TARGET}")
     print(f"ratio={deliver_rate / raw_rate:.2f}")
 

@@ -78,6 +78,7 @@ def _register_webhooks(session: Any, deployed: Any) -> None:
     from pydantic import SecretStr
 
     from webhooks.adapters.dynamo_codec import to_item
+    from webhooks.adapters.secret_sealer import KmsSecretSealer
     from webhooks.adapters.webhook_store import WebhookItem
     from webhooks.catalogue import Environment
     from webhooks.domain.webhook import SigningSecret, Webhook
@@ -98,7 +99,8 @@ def _register_webhooks(session: Any, deployed: Any) -> None:
             created_by="bench",
             updated_by="bench",
         )
-        item = to_item(WebhookItem.from_entity(webhook).to_document())
+        sealer = KmsSecretSealer(session.client("kms"), deployed.keys["SecretsKey"])
+        item = to_item(WebhookItem.from_entity(webhook, sealer).to_document())
         session.client("dynamodb").put_item(TableName=deployed.tables["WebhooksTable"], Item=item)
 
 
@@ -176,6 +178,7 @@ def _bodies_emit_sends(event: dict[str, Any]) -> list[str]:
     import boto3
 
     from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
+    from webhooks.adapters.secret_sealer import SECRETS_STAY_SEALED
     from webhooks.adapters.stream_records import read_records
     from webhooks.adapters.webhook_store import DynamoWebhookStore
     from webhooks.config import EmitSettings
@@ -185,7 +188,7 @@ def _bodies_emit_sends(event: dict[str, Any]) -> list[str]:
     dynamodb = boto3.client("dynamodb")
     sender = _CapturingSender()
     Emitter(
-        webhooks=DynamoWebhookStore(dynamodb, settings.webhooks_table),
+        webhooks=DynamoWebhookStore(dynamodb, settings.webhooks_table, SECRETS_STAY_SEALED),
         sender=sender,
         delivery_log=DynamoDeliveryLogWriter(dynamodb, settings.deliveries_table),
         table_entities=settings.table_entities,

@@ -22,6 +22,7 @@ from tests.support.events import sqs_event
 from tests.support.handlers import LambdaContext
 from tests.support.receivers import Receiver, running_receiver
 from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.catalogue import Environment
 
@@ -32,10 +33,13 @@ class DeliverStack:
     receiver: Receiver
     session: boto3.Session
     handler: Callable[[dict[str, Any], Any], Any]
+    kms_calls: list[str]  # every KMS operation the handler called, in order
 
     def add_webhook(self, webhook_id: str, path: str) -> None:
         webhook = a_webhook(webhook_id=webhook_id, url=self.receiver.url(path), environment=Environment.DEVELOPMENT)
-        item = to_item(WebhookItem.from_entity(webhook).to_document())
+        # Sealed under the stack's KMS key, as manage stores it: deliver opens it as on AWS.
+        sealer = KmsSecretSealer(self.session.client("kms"), self.deployed.keys["SecretsKey"])
+        item = to_item(WebhookItem.from_entity(webhook, sealer).to_document())
         self.session.client("dynamodb").put_item(TableName=self.deployed.tables["WebhooksTable"], Item=item)
 
     def deliver(self, messages: list[str]) -> Any:
@@ -66,5 +70,11 @@ def deliver_stack() -> Iterator[DeliverStack]:
             # the per-attempt INFO lines would measure the terminal, not delivery
             | {"POWERTOOLS_LOG_LEVEL": "WARNING"}
         )
+        # The handler's clients come from boto3's default session: count its KMS calls there.
+        boto3.setup_default_session(region_name="us-east-1")
+        kms_calls: list[str] = []
+        boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]
+            "before-call.kms", lambda model, **_: kms_calls.append(model.name)
+        )
         module = importlib.import_module("functions.deliver.app")
-        yield DeliverStack(deployed, receiver, session, module.handler)
+        yield DeliverStack(deployed, receiver, session, module.handler, kms_calls)

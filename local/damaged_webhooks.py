@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webhooks.adapters.secret_sealer import SECRETS_STAY_SEALED
 from webhooks.adapters.webhook_store import FIRST_WEBHOOK_ID, read_webhook
 from webhooks.domain.damage import DamagedWebhook
 
@@ -20,7 +21,10 @@ def damaged_webhooks(dynamodb: Any, table: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":first": {"S": FIRST_WEBHOOK_ID}},
     )
     damaged = [
-        webhook for page in pages for webhook in map(read_webhook, page["Items"]) if isinstance(webhook, DamagedWebhook)
+        webhook
+        for page in pages
+        for webhook in (read_webhook(item, SECRETS_STAY_SEALED) for item in page["Items"])
+        if isinstance(webhook, DamagedWebhook)
     ]
     return [
         {"account_id": webhook.account_id, "webhook_id": webhook.webhook_id, "fields": list(webhook.fields)}

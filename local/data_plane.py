@@ -35,6 +35,7 @@ def deploy_data_plane(session: Any, stack_name: str = STACK_NAME, **parameters: 
     queues = {
         r["LogicalResourceId"]: r["PhysicalResourceId"] for r in created if r["ResourceType"] == "AWS::SQS::Queue"
     }
+    keys = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in created if r["ResourceType"] == "AWS::KMS::Key"}
     dynamodb = session.client("dynamodb")
     for logical_id, table_name in tables.items():
         ttl = cfn["Resources"][logical_id]["Properties"].get("TimeToLiveSpecification")
@@ -47,4 +48,5 @@ def deploy_data_plane(session: Any, stack_name: str = STACK_NAME, **parameters: 
         tables=tables,
         queues=queues,
         parameters=values,
+        keys=keys,
     )

@@ -2,11 +2,13 @@
 
 What a customer's endpoint does (see the customer guide): check the signature with the secret shown at
 creation, then answer 2xx quickly. During a rotation it knows two secrets; `verified_by` says which
-of them (by index, never the secret) verify a delivery.
+of them (by index, never the secret) verify a delivery. A `v1a` webhook's receiver knows its public key
+(`whpk_`) instead, and checks the Ed25519 signature as the receiving guide's Python verifier does.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -18,6 +20,9 @@ from typing import Any
 from standardwebhooks import Webhook
 
 from local.loopback_endpoint import LoopbackEndpoint
+from webhooks.domain.signing_keys import PUBLIC_KEY_PREFIX
+
+SIGNATURE_TOLERANCE_SECONDS = 300  # as standardwebhooks checks a v1 timestamp
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,39 @@ class ReceivedDelivery:
 
 
 def verifying_secrets(secrets: list[str], body: bytes, headers: dict[str, str]) -> tuple[int, ...]:
-    """Indexes of the secrets whose signature is among the request's (any malformed header verifies none)."""
-    verified = []
-    for index, secret in enumerate(secrets):
+    """Indexes of the secrets (or `whpk_` public keys) whose signature is among the request's (any malformed
+    header verifies none)."""
+    return tuple(index for index, secret in enumerate(secrets) if _verifies(secret, body, headers))
+
+
+def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
+    if secret.startswith(PUBLIC_KEY_PREFIX):
+        return _verifies_v1a(secret, body, headers)
+    try:
+        Webhook(secret).verify(body, headers, json_parse=False)
+    except Exception:  # standardwebhooks raises several types for a bad or missing signature
+        return False
+    return True
+
+
+def _verifies_v1a(public_key: str, body: bytes, headers: dict[str, str]) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    message_id, timestamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    content = f"{message_id}.{timestamp}.".encode() + body
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key.removeprefix(PUBLIC_KEY_PREFIX)))
+    for entry in headers.get("webhook-signature", "").split():
+        scheme, _, signature = entry.partition(",")
         try:
-            Webhook(secret).verify(body, headers, json_parse=False)
-        except Exception:  # noqa: S112 - standardwebhooks raises several types for a bad or missing signature
+            if scheme == "v1a":
+                key.verify(base64.b64decode(signature), content)
+                return True
+        except (InvalidSignature, ValueError):
             continue
-        verified.append(index)
-    return tuple(verified)
+    return False
 
 
 class Receiver(LoopbackEndpoint):

@@ -18,7 +18,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
-DATA_PLANE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
+DATA_PLANE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key"})
 
 # Parameters without a default in template.yaml; the local stack's JWT issuer and audience.
 LOCAL_PARAMETERS = {
@@ -80,7 +80,7 @@ def translated_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 
 def data_plane_template(cfn: dict[str, Any]) -> dict[str, Any]:
-    """Only the tables and queues: moto must not get functions or event source mappings."""
+    """Only the tables, queues and keys: moto must not get functions or event source mappings."""
     resources = {
         name: copy.deepcopy(resource)
         for name, resource in cfn["Resources"].items()
@@ -103,15 +103,18 @@ class DeployedDataPlane:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # KMS key ids
 
     def arn(self, logical_id: str) -> str:
         if logical_id in self.tables:
             return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{self.tables[logical_id]}"
+        if logical_id in self.keys:
+            return f"arn:aws:kms:{self.region}:{self.account_id}:key/{self.keys[logical_id]}"
         queue_name = self.queues[logical_id].rsplit("/", 1)[-1]
         return f"arn:aws:sqs:{self.region}:{self.account_id}:{queue_name}"
 
     def physical_id(self, logical_id: str) -> str:
-        return self.tables.get(logical_id) or self.queues[logical_id]
+        return self.tables.get(logical_id) or self.keys.get(logical_id) or self.queues[logical_id]
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
@@ -218,5 +221,6 @@ def offline_environment(function: str) -> dict[str, str]:
             name: f"https://sqs.us-east-1.amazonaws.com/123456789012/{name.lower()}"
             for name in by_type["AWS::SQS::Queue"]
         },
+        keys={name: f"{name.lower()}-id" for name in by_type["AWS::KMS::Key"]},
     )
     return function_environment(cfn, function, stand_in)

@@ -12,6 +12,7 @@ from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
+from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.config import DeliverSettings
@@ -48,7 +49,8 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
         on_slowed=report_slow_lane_entered,
     )
     deliverer = Deliverer(
-        webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
+        # Deliver only opens secrets (to sign): it has no key to seal under, and kms:Decrypt alone.
+        webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table, KmsSecretSealer(clients.kms, None)),
         log=DynamoDeliveryLogWriter(clients.dynamodb, settings.deliveries_table),
         sender=UrllibSender(
             SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency

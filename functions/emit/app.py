@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import single_metric
 from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
 from webhooks.adapters.delivery_queue import DEFAULT_CONCURRENCY, SqsDeliveryQueue
+from webhooks.adapters.secret_sealer import SECRETS_STAY_SEALED
 from webhooks.adapters.stream_records import partial_batch_response, read_records
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.config import EmitSettings
@@ -27,7 +28,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def build(settings: EmitSettings, clients: AwsClients) -> Handler:
     """The emit function, wired with `clients`."""
     emitter = Emitter(
-        webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table),
+        webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table, SECRETS_STAY_SEALED),
         sender=SqsDeliveryQueue(clients.sqs, settings.delivery_queue_url),
         delivery_log=DynamoDeliveryLogWriter(clients.dynamodb, settings.deliveries_table),
         table_entities=settings.table_entities,

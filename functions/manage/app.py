@@ -11,6 +11,7 @@ from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_reader import DynamoDeliveryLogReader
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
+from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
@@ -31,14 +32,15 @@ from webhooks.observability import instrument
 def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolver:
     """The management API, wired with `clients`: the resolver with every route and error mapping."""
     audit_trail = DynamoAuditTrail(clients.dynamodb, settings.audit_table)
+    sealer = KmsSecretSealer(clients.kms, settings.secrets_key_id)
     management = WebhookManagement(
-        repository=DynamoWebhookRepository(clients.dynamodb, settings.webhooks_table, audit_trail),
+        repository=DynamoWebhookRepository(clients.dynamodb, settings.webhooks_table, audit_trail, sealer),
         audit_trail=audit_trail,
         url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
         quota_per_account=settings.webhook_quota_per_account,
     )
     endpoints = EndpointStates(DynamoEndpointCircuits(clients.dynamodb, settings.endpoint_circuits_table))
-    webhooks = DynamoWebhookStore(clients.dynamodb, settings.webhooks_table)
+    webhooks = DynamoWebhookStore(clients.dynamodb, settings.webhooks_table, sealer)
     delivery_log = DynamoDeliveryLogReader(clients.dynamodb, settings.deliveries_table)
     queries = DeliveryQueries(webhooks, delivery_log)
     manual = ManualDeliveries(

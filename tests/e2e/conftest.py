@@ -98,12 +98,13 @@ class Tenant:
     def subscribe(
         self, receiver: Receiver, environment: str = "development", events: list[str] | None = None, **fields: Any
     ) -> str:
-        """POST /webhooks for the receiver; the receiver learns the secret shown once. Returns the webhook id."""
+        """POST /webhooks for the receiver; the receiver learns the secret shown once (a `v1a` webhook's public
+        key). Returns the webhook id."""
         subscription = {"name": "e2e", "url": receiver.endpoint, "environment": environment, "events": events or ["*"]}
         subscription |= fields
         status, webhook = self.call("POST", "/webhooks", subscription)
         assert status == 201, webhook
-        receiver.add_secret(webhook["secret"])
+        receiver.add_secret(webhook["secret"] or webhook["public_key"])
         return str(webhook["webhook_id"])
 
     def write(self, *writes: Write) -> None:

@@ -14,14 +14,14 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import NOW, SECRET, a_delivery_message, a_webhook
+from tests.support.builders import NOW, SECRET, a_delivery_message, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from tests.support.events import sqs_event
 from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
+from tests.support.sealing import FakeSealer
 from webhooks.adapters.aws_clients import client
-from webhooks.adapters.dynamo_codec import to_item
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.catalogue import Environment
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
@@ -43,9 +43,7 @@ def _webhook(aws: MotoAws, receiver: Receiver, path: str, **overrides: object) -
         environment=Environment.DEVELOPMENT,
         **overrides,
     )
-    _test_client("dynamodb").put_item(
-        TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(WebhookItem.from_entity(webhook).to_document())
-    )
+    _test_client("dynamodb").put_item(TableName=aws.deployed.tables["WebhooksTable"], Item=a_stored_webhook(webhook))
     return webhook
 
 
@@ -145,7 +143,7 @@ def test_410_gone_disables_a_webhook_under_a_retry_policy(
     deliver = handler_for("DeliverFunction", **LOOPBACK)
     webhook = _webhook(aws, receiver, "/gone", retry_policy=RetryPolicy(max_attempts=3))
     deliver(sqs_event(_message(webhook).model_dump_json()))
-    store = DynamoWebhookStore(_test_client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+    store = DynamoWebhookStore(_test_client("dynamodb"), aws.deployed.tables["WebhooksTable"], FakeSealer())
     stored = store.get("acme", webhook.webhook_id)
     assert stored is not None
     assert stored.enabled is False

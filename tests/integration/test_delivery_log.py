@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import NOW, a_delivery_record, a_webhook
+from tests.support.builders import NOW, a_delivery_record, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
+from tests.support.sealing import FakeSealer
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.dynamo_batches import ROUNDS
-from webhooks.adapters.dynamo_codec import to_item
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery_log.queries import DeliveryFilters, DeliveryQueries
@@ -29,10 +29,8 @@ def _log(aws: MotoAws) -> DeliveryLogTable:
 
 def _store(aws: MotoAws) -> DynamoWebhookStore:
     client = aws.session.client("dynamodb")
-    client.put_item(
-        TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(WebhookItem.from_entity(a_webhook()).to_document())
-    )
-    return DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"])
+    client.put_item(TableName=aws.deployed.tables["WebhooksTable"], Item=a_stored_webhook(a_webhook()))
+    return DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"], FakeSealer())
 
 
 def test_an_attempt_can_be_claimed_once_and_a_later_claim_is_told_who_holds_it(aws: MotoAws) -> None:

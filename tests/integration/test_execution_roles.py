@@ -208,3 +208,38 @@ def test_the_roles_deploy_with_the_data_plane(tracing: bool) -> None:
                 role_policies(function, tracing=tracing)
             )
             assert iam.list_attached_role_policies(RoleName=physical)["AttachedPolicies"] == []
+
+
+# The KMS key's use is bound to one webhook's secrets: its context must name exactly these keys.
+WEBHOOK_CONTEXT_CONDITION = {
+    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["account_id", "webhook_id"]},
+    "Null": {"kms:EncryptionContextKeys": "false"},
+}
+
+
+@pytest.mark.parametrize(
+    ("function", "actions"),
+    [
+        ("ManageFunction", {"kms:GenerateDataKey", "kms:Decrypt"}),
+        ("DeliverFunction", {"kms:Decrypt"}),
+        ("EmitFunction", set()),
+    ],
+)
+def test_only_manage_seals_deliver_only_opens_and_each_only_with_a_webhooks_context(
+    function: str, actions: set[str]
+) -> None:
+    # Given the function's role, with tracing on (every policy present)
+    statements = [s for policy in role_policies(function, tracing=True).values() for s in policy]
+    # When its statements that grant KMS actions are picked out
+    kms = [s for s in statements if any(action.startswith("kms:") for action in _as_list(s["Action"]))]
+    # Then manage may seal and open, deliver only open, emit nothing, only on the stack's key, only in context
+    assert {action for s in kms for action in _as_list(s["Action"])} == actions
+    assert all(logical_resource(s["Resource"]) == "SecretsKey" for s in kms)
+    assert all(s.get("Condition") == WEBHOOK_CONTEXT_CONDITION for s in kms)
+
+
+def test_the_secrets_key_rotates_and_outlives_the_stack() -> None:
+    key = translated_template()["Resources"]["SecretsKey"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")

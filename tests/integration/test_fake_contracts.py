@@ -17,9 +17,9 @@ from tests.support.aws_faults import DynamoFaults
 from tests.support.builders import NOW, a_delivery_record, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from tests.support.fakes import InMemoryCircuits, InMemoryDeliveryLog, InMemoryWebhooks
-from webhooks.adapters.dynamo_codec import to_item
+from tests.support.sealing import FakeSealer
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem, read_webhook
+from webhooks.adapters.webhook_store import DynamoWebhookStore, read_webhook
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR, DynamoWebhookSystemWrites
 from webhooks.delivery.attempt import Claim
 from webhooks.delivery.circuit import Circuit, CircuitState, Lease
@@ -67,7 +67,7 @@ def delivery_log(request: pytest.FixtureRequest) -> LogUnderTest:
 def webhooks(request: pytest.FixtureRequest) -> WebhooksUnderTest:
     if request.param == "in-memory fake":
         fake = InMemoryWebhooks()
-        return WebhooksUnderTest(fake, fake, fake.add, lambda item: fake.add(read_webhook(item)))
+        return WebhooksUnderTest(fake, fake, fake.add, lambda item: fake.add(read_webhook(item, FakeSealer())))
     aws: MotoAws = request.getfixturevalue("aws")
     client, tables = aws.session.client("dynamodb"), aws.deployed.tables
 
@@ -75,9 +75,9 @@ def webhooks(request: pytest.FixtureRequest) -> WebhooksUnderTest:
         client.put_item(TableName=tables["WebhooksTable"], Item=item)
 
     return WebhooksUnderTest(
-        DynamoWebhookStore(client, tables["WebhooksTable"]),
+        DynamoWebhookStore(client, tables["WebhooksTable"], FakeSealer()),
         DynamoWebhookSystemWrites(client, tables["WebhooksTable"], tables["AuditTable"]),
-        lambda webhook: store_item(to_item(WebhookItem.from_entity(webhook).to_document())),
+        lambda webhook: store_item(a_stored_webhook(webhook)),
         store_item,
     )
 

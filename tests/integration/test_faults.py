@@ -22,15 +22,13 @@ import pytest
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import a_delivery_message, a_webhook
+from tests.support.builders import a_delivery_message, a_stored_webhook, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from tests.support.events import sqs_event
 from tests.support.fakes import FailingTableWrites
 from tests.support.handlers import LoadedHandler, function_clients
 from tests.support.receivers import Receiver
 from webhooks.adapters.aws_clients import client
-from webhooks.adapters.dynamo_codec import to_item
-from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.catalogue import Environment
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery_log.queries import as_seen_at
@@ -46,7 +44,7 @@ def _test_client(service: str) -> Any:
 
 
 def _store(aws: MotoAws, webhook: Webhook) -> Webhook:
-    item = to_item(WebhookItem.from_entity(webhook).to_document())
+    item = a_stored_webhook(webhook)
     _test_client("dynamodb").put_item(TableName=aws.deployed.tables["WebhooksTable"], Item=item)
     return webhook
 

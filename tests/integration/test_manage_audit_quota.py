@@ -14,6 +14,7 @@ from tests.integration.conftest import MotoAws
 from tests.support.builders import NOW, a_webhook
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN, OTHER_ADMIN, ManageApi
+from tests.support.sealing import FakeSealer
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.domain.audit import AuditAction, AuditRecord
@@ -104,7 +105,7 @@ def test_a_write_that_loses_a_race_leaves_no_audit_record(aws: MotoAws) -> None:
     # Given a stored webhook at version 1 (written through the repository, as the API does)
     client = aws.session.client("dynamodb")
     trail = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"])
-    repository = DynamoWebhookRepository(client, aws.deployed.tables["WebhooksTable"], trail)
+    repository = DynamoWebhookRepository(client, aws.deployed.tables["WebhooksTable"], trail, FakeSealer())
     webhook = a_webhook()
     repository.create(webhook, _record(webhook.webhook_id, AuditAction.CREATED), quota=5)
     # When a change based on an older version is written

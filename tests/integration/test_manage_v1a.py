@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from tests.integration.conftest import MotoAws
 from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import READER, ManageApi
+from webhooks.adapters.secret_sealer import KmsSecretSealer
 
 
 @pytest.fixture
@@ -20,11 +21,14 @@ def api(handler_for: Callable[..., LoadedHandler]) -> ManageApi:
 
 
 def _stored_secrets(aws: MotoAws, webhook_id: str) -> list[str]:
+    """The item's secrets, each opened with KMS (the item holds them sealed only)."""
     item = aws.session.client("dynamodb").get_item(
         TableName=aws.deployed.tables["WebhooksTable"],
         Key={"account_id": {"S": "acme"}, "webhook_id": {"S": webhook_id}},
     )["Item"]
-    return [entry["M"]["value"]["S"] for entry in item["secrets"]["L"]]
+    opener = KmsSecretSealer(aws.session.client("kms"), None)
+    assert all("value" not in entry["M"] for entry in item["secrets"]["L"])
+    return [opener.open("acme", webhook_id, entry["M"]["sealed"]["S"]) for entry in item["secrets"]["L"]]
 
 
 def test_a_v1a_webhook_shows_its_public_key_and_never_its_private_key(api: ManageApi, aws: MotoAws) -> None:

@@ -80,7 +80,7 @@ def test_deliver_performs_every_action_it_is_granted(
         )
         for answer in ("ok", "server-error", "gone", "slow")
     ]
-    Platform(aws.deployed).register(*webhooks)
+    Platform(aws.deployed).register_sealed(*webhooks)  # as manage stores them: deliver opens them with KMS
     messages = [
         a_delivery_message(
             delivery_id=f"msg_{webhook.webhook_id}", webhook_id=webhook.webhook_id, environment=Environment.DEVELOPMENT

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 
 from tests.integration.conftest import MotoAws
+from tests.support.sealing import FakeSealer
 from tests.support.webhook_requests import create_bodies, patch_bodies
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
@@ -30,13 +31,14 @@ EXAMPLES = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 def stores(aws: MotoAws) -> tuple[WebhookManagement, DynamoWebhookStore]:
     client, table = aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"]
     trail = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"])
+    sealer = FakeSealer()
     management = WebhookManagement(
-        repository=DynamoWebhookRepository(client, table, trail),
+        repository=DynamoWebhookRepository(client, table, trail, sealer),
         audit_trail=trail,
         url_policy=UrlPolicy(),
         quota_per_account=1_000_000,
     )
-    return management, DynamoWebhookStore(client, table)
+    return management, DynamoWebhookStore(client, table, sealer)
 
 
 def _accepted[Model: (WebhookCreate, WebhookUpdate)](model: type[Model], body: dict[str, Any]) -> Model | None:

@@ -12,15 +12,16 @@ import pytest
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import NOW, SECRET, a_stored_webhook, a_webhook
+from tests.support.builders import NOW, SECRET, a_stored_webhook, a_webhook, unsealed_document
 from tests.support.delivery_log import DeliveryLogTable
+from tests.support.sealing import FakeSealer
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.delivery_item import item_to_record
 from webhooks.adapters.dynamo_batches import ROUNDS, KeysNotRead
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
-from webhooks.adapters.webhook_store import DynamoWebhookStore, WebhookItem
+from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.delivery.message import Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.damage import DamagedWebhook
@@ -28,17 +29,17 @@ from webhooks.domain.errors import WebhookDamaged
 from webhooks.domain.webhook import RetryPolicy, Webhook
 
 
-def _put(aws: MotoAws, item: WebhookItem) -> None:
+def _put(aws: MotoAws, webhook: Webhook) -> None:
     aws.session.client("dynamodb").put_item(
-        TableName=aws.deployed.tables["WebhooksTable"], Item=to_item(item.to_document())
+        TableName=aws.deployed.tables["WebhooksTable"], Item=a_stored_webhook(webhook)
     )
 
 
 def test_a_webhook_round_trips_through_its_stored_item(aws: MotoAws) -> None:
     # Given a stored webhook with a retry policy and a custom timeout
     webhook = a_webhook(retry_policy=RetryPolicy(max_attempts=3), read_timeout_seconds=2.5)
-    _put(aws, WebhookItem.from_entity(webhook))
-    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+    _put(aws, webhook)
+    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"], FakeSealer())
     # When it is read back
     # Then it is the same entity, and another account cannot read it
     assert store.get("acme", webhook.webhook_id) == webhook
@@ -48,9 +49,9 @@ def test_a_webhook_round_trips_through_its_stored_item(aws: MotoAws) -> None:
 def test_an_accounts_webhooks_are_read_with_a_query_never_a_scan(aws: MotoAws) -> None:
     # Given 30 webhooks of one account and one of another
     for index in range(30):
-        _put(aws, WebhookItem.from_entity(a_webhook(webhook_id=f"wh-{index:02}", description="d" * 400)))
-    _put(aws, WebhookItem.from_entity(a_webhook(webhook_id="other", account_id="globex")))
-    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+        _put(aws, a_webhook(webhook_id=f"wh-{index:02}", description="d" * 400))
+    _put(aws, a_webhook(webhook_id="other", account_id="globex"))
+    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"], FakeSealer())
     # When the account's webhooks are listed
     webhooks = store.list_for_account("acme")
     # Then all 30 come back, none of the other account's, and no Scan was made
@@ -85,9 +86,9 @@ def test_a_delivery_record_is_stored_with_its_index_keys_and_expiry(aws: MotoAws
 def test_a_batch_of_webhooks_is_read_in_one_call_and_only_the_callers_keys_come_back(aws: MotoAws) -> None:
     # Given three webhooks of acme and one of globex
     for index in range(3):
-        _put(aws, WebhookItem.from_entity(a_webhook(webhook_id=f"wh-{index}")))
-    _put(aws, WebhookItem.from_entity(a_webhook(webhook_id="wh-0", account_id="globex", name="Globex")))
-    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"])
+        _put(aws, a_webhook(webhook_id=f"wh-{index}"))
+    _put(aws, a_webhook(webhook_id="wh-0", account_id="globex", name="Globex"))
+    store = DynamoWebhookStore(aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"], FakeSealer())
     # When two of acme's, a missing one and acme's key of globex's id are read
     found = store.get_many([("acme", "wh-0"), ("acme", "wh-2"), ("acme", "missing"), ("acme", "wh-0")])
     # Then exactly the existing acme webhooks come back, from one BatchGetItem
@@ -100,10 +101,10 @@ def test_a_batch_of_webhooks_is_read_in_one_call_and_only_the_callers_keys_come_
 
 def test_unprocessed_keys_are_read_again_and_still_unread_ones_raise(aws: MotoAws) -> None:
     for index in range(3):
-        _put(aws, WebhookItem.from_entity(a_webhook(webhook_id=f"wh-{index}")))
+        _put(aws, a_webhook(webhook_id=f"wh-{index}"))
     client = aws.session.client("dynamodb")
     waits: list[float] = []
-    store = DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"], sleep=waits.append)
+    store = DynamoWebhookStore(client, aws.deployed.tables["WebhooksTable"], FakeSealer(), sleep=waits.append)
     keys = [("acme", f"wh-{index}") for index in range(3)]
     DynamoFaults(client).leave_unprocessed("BatchGetItem", count=1, rounds=1)
     assert sorted(store.get_many(keys)) == keys
@@ -123,12 +124,14 @@ def test_a_stored_webhook_that_does_not_read_back_is_read_as_damaged_apart_from_
     # Given a healthy webhook and, next to it, one whose secret lost its created_at (pydantic's text quotes input)
     healthy = a_webhook()
     client, table = aws.session.client("dynamodb"), aws.deployed.tables["WebhooksTable"]
-    client.put_item(TableName=table, Item=to_item(WebhookItem.from_entity(healthy).to_document()))
-    document = WebhookItem.from_entity(a_webhook(webhook_id=DAMAGED_ID)).to_document()
+    client.put_item(TableName=table, Item=a_stored_webhook(healthy))
+    document = unsealed_document(a_webhook(webhook_id=DAMAGED_ID))
     del document["secrets"][0]["created_at"]
     client.put_item(TableName=table, Item=to_item(document))
-    store = DynamoWebhookStore(client, table)
-    repository = DynamoWebhookRepository(client, table, DynamoAuditTrail(client, aws.deployed.tables["AuditTable"]))
+    store = DynamoWebhookStore(client, table, FakeSealer())
+    repository = DynamoWebhookRepository(
+        client, table, DynamoAuditTrail(client, aws.deployed.tables["AuditTable"]), FakeSealer()
+    )
     reads: dict[str, Callable[[], Sequence[Webhook | DamagedWebhook | None]]] = {
         "deliver's batch read": lambda: list(
             store.get_many([("acme", healthy.webhook_id), ("acme", DAMAGED_ID)]).values()
@@ -165,7 +168,7 @@ def test_a_use_case_that_needs_the_whole_webhook_gets_webhook_damaged(
     client.put_item(TableName=table, Item=a_stored_webhook(**stored))
     # When a use case reads it whole (a redelivery, a test event, a secret reveal)
     with pytest.raises(WebhookDamaged) as raised:
-        DynamoWebhookStore(client, table).get("acme", a_webhook().webhook_id)
+        DynamoWebhookStore(client, table, FakeSealer()).get("acme", a_webhook().webhook_id)
     # Then the error names the fields, and the version to repair it at when that reads back
     assert raised.value.extensions["damaged_fields"] == list(fields)
     assert raised.value.extensions.get("current_version") == (None if "version" in fields else 1)

@@ -49,7 +49,10 @@ class AwsCallRecorder:
     def _resource(self, params: dict[str, Any]) -> str:
         logical_by_physical = {name: logical for logical, name in self.deployed.tables.items()}
         logical_by_physical |= {url: logical for logical, url in self.deployed.queues.items()}
-        physical = params.get("TableName") or params.get("QueueUrl") or "*"
+        logical_by_physical |= {key_id: logical for logical, key_id in self.deployed.keys.items()}
+        # A KMS Decrypt names no key (the ciphertext does); the stack has one.
+        only_key = next(iter(self.deployed.keys), "*") if "CiphertextBlob" in params else "*"
+        physical = params.get("TableName") or params.get("QueueUrl") or params.get("KeyId") or only_key
         logical = logical_by_physical.get(physical, physical)
         return f"{logical}/index/*" if params.get("IndexName") else logical
 

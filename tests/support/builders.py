@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from tests.support.sealing import UNSEALED
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import WebhookItem, read_webhook
 from webhooks.catalogue import Environment
@@ -39,13 +40,24 @@ def a_webhook(**overrides: Any) -> Webhook:
 
 def a_stored_webhook(webhook: Webhook | None = None, **stored: Any) -> dict[str, Any]:
     """The DynamoDB item of `webhook` (a_webhook() by default) with attributes set as stored, by their stored
-    names: one that does not read back (`read_timeout_ms=0`) makes a damaged item; None leaves one out."""
-    return to_item(WebhookItem.from_entity(webhook or a_webhook()).to_document() | stored)
+    names: one that does not read back (`read_timeout_ms=0`) makes a damaged item; None leaves one out.
+    Its secrets are in the form written before they were sealed, which every reader reads without KMS."""
+    return to_item(unsealed_document(webhook or a_webhook()) | stored)
+
+
+def unsealed_document(webhook: Webhook) -> dict[str, Any]:
+    """The stored document of `webhook` as written before secrets were sealed: each secret's value in plain text."""
+    document = WebhookItem.from_entity(webhook, UNSEALED).to_document()
+    document["secrets"] = [
+        {"value": secret["sealed"], "created_at": secret["created_at"], "expires_at": secret["expires_at"]}
+        for secret in document["secrets"]
+    ]
+    return document
 
 
 def a_damaged_webhook(webhook: Webhook | None = None, **stored: Any) -> DamagedWebhook:
     """The damaged webhook the store reads from a_stored_webhook(webhook, **stored)."""
-    damaged = read_webhook(a_stored_webhook(webhook, **stored))
+    damaged = read_webhook(a_stored_webhook(webhook, **stored), UNSEALED)
     assert isinstance(damaged, DamagedWebhook), "these stored values read back"
     return damaged
 

@@ -78,4 +78,4 @@ def load_handler(
 
 def function_clients(*, dynamodb: Any = None, sqs: Any = None) -> AwsClients:
     """The factory's clients on the test's (moto) session, or the stand-ins passed for them."""
-    return AwsClients(dynamodb=dynamodb or client("dynamodb"), sqs=sqs or client("sqs"))
+    return AwsClients(dynamodb=dynamodb or client("dynamodb"), sqs=sqs or client("sqs"), kms=client("kms"))

@@ -12,7 +12,9 @@ from botocore.config import Config
 
 from local.pollers.streams import StreamReader
 from local.sam_template import DeployedDataPlane
+from tests.support.builders import a_stored_webhook
 from webhooks.adapters.dynamo_codec import to_item
+from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_store import WebhookItem
 from webhooks.domain.webhook import Webhook
 
@@ -24,6 +26,7 @@ class Platform:
         session = boto3.Session(region_name=deployed.region)
         self.deployed = deployed
         self.dynamodb = session.client("dynamodb")
+        self.kms = session.client("kms")
         self.sqs = session.client("sqs")
         # boto3 derives an account endpoint from the stream ARN that moto does not route; use the regional one.
         streams = session.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
@@ -52,7 +55,13 @@ class Platform:
         self.dynamodb.delete_item(TableName=self.deployed.tables[logical_table], Key={"id": {"S": key}})
 
     def register(self, *webhooks: Webhook) -> None:
-        self.store(*(to_item(WebhookItem.from_entity(webhook).to_document()) for webhook in webhooks))
+        """Webhooks stored as before secrets were sealed (readable with no KMS call)."""
+        self.store(*(a_stored_webhook(webhook) for webhook in webhooks))
+
+    def register_sealed(self, *webhooks: Webhook) -> None:
+        """Webhooks stored as manage stores them: their secrets sealed under the stack's KMS key."""
+        sealer = KmsSecretSealer(self.kms, self.deployed.keys["SecretsKey"])
+        self.store(*(to_item(WebhookItem.from_entity(webhook, sealer).to_document()) for webhook in webhooks))
 
     def store(self, *items: dict[str, Any]) -> None:
         """Webhook items as stored (see builders.a_stored_webhook, which can make a damaged one)."""

@@ -39,9 +39,11 @@ def test_manage_and_deliver_settings_read_their_own_variables() -> None:
             "WEBHOOK_QUOTA_PER_ACCOUNT": "5",
             "ALLOW_HTTP_FOR_DEVELOPMENT": "true",
             "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test",
+            "SECRETS_KEY_ID": "key-id",
         }
     )
     assert (manage.webhook_quota_per_account, manage.allow_http_for_development) == (5, True)
+    assert manage.secrets_key_id == "key-id"
     deliver = DeliverSettings.from_environ(DELIVER)
     assert deliver.delivery_concurrency == 8
     assert deliver.allow_loopback_delivery is False

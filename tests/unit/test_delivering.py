@@ -4,7 +4,7 @@ the batch: duplicates within and across batches, throttled claims, unwritten res
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -30,6 +30,7 @@ from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.delivery_log.queries import as_seen_at
+from webhooks.domain.signing_keys import SealedSecret, SignatureScheme
 from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS, RetryPolicy, SigningSecret
 
 
@@ -126,6 +127,37 @@ def test_a_crash_between_claim_and_result_leaves_a_record_that_reads_as_unknown(
     world.sender.crash = None
     assert world.deliver(a_delivery_message()).outcome == "duplicate"
     assert len(world.sender.requests) == 1
+
+
+def test_a_secret_that_does_not_open_fails_its_message_before_the_claim_and_the_next_try_sends_it() -> None:
+    # Given a webhook whose sealed secret cannot be opened for now (KMS throttled), and another webhook
+    kms_up = [False]
+
+    def open_with_kms(sealed: str) -> str:
+        if not kms_up[0]:
+            raise RuntimeError("ThrottlingException")
+        return SECRET
+
+    sealed = SealedSecret("sealed-text", open_with_kms, SignatureScheme.V1, None)
+    world = World()
+    world.webhooks.add(a_webhook(secrets=(SigningSecret(value=sealed, created_at=NOW),)))
+    world.webhooks.add(a_webhook(webhook_id="wh-other"))
+    sealed_message = a_delivery_message()
+    other = a_delivery_message(delivery_id="msg_other", webhook_id="wh-other")
+    # When a batch holds a message for each
+    outcomes = world.deliverer.deliver_batch([sealed_message, other])
+    # Then the sealed webhook's message fails alone with nothing claimed or sent; the other is delivered
+    assert isinstance(outcomes[0], RuntimeError)
+    assert world.log.attempts(sealed_message.delivery_id) == []
+    assert [request.url for request in world.sender.requests] == [a_webhook(webhook_id="wh-other").url]
+    # And when SQS hands it over again with KMS back, it is sent once, signed with the secret
+    kms_up[0] = True
+    world.webhooks.add(a_webhook(secrets=(SigningSecret(value=sealed, created_at=NOW),)))
+    assert world.deliver(sealed_message).outcome == "succeeded"
+    request = world.sender.requests[-1]
+    sent_at = datetime.fromtimestamp(int(request.headers["webhook-timestamp"]), UTC)
+    signature = StandardWebhook(SECRET).sign(request.headers["webhook-id"], sent_at, request.body.decode())
+    assert request.headers["webhook-signature"] == signature
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ EXTRA = {
         "WEBHOOK_QUOTA_PER_ACCOUNT": "100",
         "ALLOW_HTTP_FOR_DEVELOPMENT": "false",
         "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-dev",
+        "SECRETS_KEY_ID": "key-id",
     },
     "functions.emit.app": {"TABLE_ENTITIES": "{}"},
     "functions.deliver.app": {

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.support.builders import a_webhook
+from tests.support.sealing import FakeSealer
 from tests.support.webhook_requests import create_bodies, patch_bodies
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.webhook_store import WebhookItem, read_webhook
@@ -20,7 +21,8 @@ from webhooks.domain.webhook import Webhook
 
 
 def _stored_and_read_back(webhook: Webhook) -> Webhook | DamagedWebhook:
-    return read_webhook(to_item(WebhookItem.from_entity(webhook).to_document()))
+    sealer = FakeSealer()
+    return read_webhook(to_item(WebhookItem.from_entity(webhook, sealer).to_document()), sealer)
 
 
 def _accepted[Model: (WebhookCreate, WebhookUpdate)](model: type[Model], body: dict[str, Any]) -> Model | None:

@@ -76,6 +76,8 @@ class ManageSettings(CommonSettings):
     allow_loopback_urls: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
     # Read to show each webhook's endpoint state (deliver writes it).
     endpoint_circuits_table: str = Field(alias="ENDPOINT_CIRCUITS_TABLE", min_length=1)
+    # The KMS key new secrets are sealed under (deliver opens them: the wrapped data key names the key).
+    secrets_key_id: str = Field(alias="SECRETS_KEY_ID", min_length=1)
 
 
 class EmitSettings(CommonSettings):

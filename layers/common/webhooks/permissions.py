@@ -29,6 +29,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
         "DeliveriesTable/index/*": frozenset({"dynamodb:Query"}),
         "EndpointCircuitsTable": frozenset({"dynamodb:BatchGetItem"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
+        "SecretsKey": frozenset({"kms:GenerateDataKey", "kms:Decrypt"}),
     },
     "EmitFunction": {
         "WebhooksTable": frozenset({"dynamodb:Query"}),
@@ -42,6 +43,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
         "EndpointCircuitsTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:PutItem"}),
         "DeliveryQueue": frozenset({"sqs:SendMessage"}),
         "SlowDeliveryQueue": frozenset({"sqs:SendMessage"}),
+        "SecretsKey": frozenset({"kms:Decrypt"}),
     },
 }
 

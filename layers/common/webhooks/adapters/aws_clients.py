@@ -50,8 +50,14 @@ class LazyClient:
 class AwsClients:
     dynamodb: Any
     sqs: Any
+    kms: Any
 
     @classmethod
     def on_first_use(cls, **options: Any) -> AwsClients:
-        """Clients from `client(...)`, each built when first called."""
-        return cls(dynamodb=LazyClient("dynamodb", **options), sqs=LazyClient("sqs", **options))
+        """Clients from `client(...)`, each built when first called (a function that never opens a secret
+        never builds its KMS client)."""
+        return cls(
+            dynamodb=LazyClient("dynamodb", **options),
+            sqs=LazyClient("sqs", **options),
+            kms=LazyClient("kms", **options),
+        )

@@ -18,6 +18,7 @@ from webhooks.adapters.webhook_store import (
     FIRST_WEBHOOK_ID,
     QUOTA_ITEM_ID,
     DynamoWebhookStore,
+    SecretSealer,
     WebhookItem,
     read_webhook,
 )
@@ -41,10 +42,11 @@ def _still_at(version: int | None) -> dict[str, Any]:
 
 
 class DynamoWebhookRepository:
-    def __init__(self, client: Any, webhooks_table: str, audit_trail: DynamoAuditTrail) -> None:
+    def __init__(self, client: Any, webhooks_table: str, audit_trail: DynamoAuditTrail, sealer: SecretSealer) -> None:
         self._client = client
         self._table = webhooks_table
-        self._store = DynamoWebhookStore(client, webhooks_table)
+        self._sealer = sealer
+        self._store = DynamoWebhookStore(client, webhooks_table, sealer)
         self._audit_trail = audit_trail
 
     def get(self, account_id: str, webhook_id: str) -> Webhook | DamagedWebhook | None:
@@ -62,7 +64,7 @@ class DynamoWebhookRepository:
         if after:
             request["ExclusiveStartKey"] = webhook_key(account_id, after)
         for item in query_items(self._client, request):
-            yield read_webhook(item)
+            yield read_webhook(item, self._sealer)
 
     def create(self, webhook: Webhook, audit: AuditRecord, quota: int) -> None:
         count = {
@@ -77,7 +79,7 @@ class DynamoWebhookRepository:
         put = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item(WebhookItem.from_entity(webhook).to_document()),
+                "Item": to_item(WebhookItem.from_entity(webhook, self._sealer).to_document()),
                 "ConditionExpression": "attribute_not_exists(webhook_id)",
             }
         }
@@ -93,7 +95,7 @@ class DynamoWebhookRepository:
         put = {
             "Put": {
                 "TableName": self._table,
-                "Item": to_item(WebhookItem.from_entity(webhook).to_document()),
+                "Item": to_item(WebhookItem.from_entity(webhook, self._sealer).to_document()),
                 **_still_at(expected_version),
             }
         }

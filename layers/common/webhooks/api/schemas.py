@@ -19,7 +19,7 @@ from webhooks.domain.drafts import (
     WebhookUrl,
 )
 from webhooks.domain.management import DEFAULT_GRACE_PERIOD, MAX_GRACE_PERIOD
-from webhooks.domain.signing_keys import SignatureScheme, showable
+from webhooks.domain.signing_keys import SignatureScheme
 from webhooks.domain.webhook import (
     RetryPolicy,
     SigningSecret,
@@ -196,7 +196,7 @@ class RevealedSecret(Output):
     def of(cls, secret: SigningSecret) -> RevealedSecret:
         return cls(
             signature_scheme=secret.scheme,
-            secret=showable(secret.value.get_secret_value()),
+            secret=secret.showable,
             public_key=secret.public_key,
             created_at=secret.created_at,
             expires_at=secret.expires_at,

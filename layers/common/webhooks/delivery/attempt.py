@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import SendResult
-from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.webhook import Webhook
 
@@ -87,3 +88,31 @@ class BatchAttempt:
     def send_result(self) -> SendResult:
         assert self.sent is not None
         return self.sent
+
+
+def fail_all(attempts: list[BatchAttempt], error: Exception) -> None:
+    for attempt in attempts:
+        attempt.result = error
+
+
+def open_signing_secrets(attempts: list[BatchAttempt], now: datetime) -> None:
+    """Opens the secrets each attempt about to POST will sign with, before any claim is written. A secret
+    that does not open (KMS throttled or refused) fails its webhook's messages with nothing claimed, so SQS
+    hands them over again; after the claim, the same failure would leave the attempt pending, never sent."""
+    errors: dict[int, Exception | None] = {}
+    for attempt in attempts:
+        webhook = attempt.webhook
+        if not isinstance(webhook, Webhook) or attempt.claimed_record().status is not DeliveryStatus.PENDING:
+            continue
+        if id(webhook) not in errors:
+            errors[id(webhook)] = _opening_error(webhook, now)
+        if (error := errors[id(webhook)]) is not None:
+            attempt.result = error
+
+
+def _opening_error(webhook: Webhook, now: datetime) -> Exception | None:
+    try:
+        webhook.signing_secrets(now)
+    except Exception as error:  # that webhook's messages fail alone
+        return error
+    return None

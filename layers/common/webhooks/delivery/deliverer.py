@@ -24,7 +24,9 @@ from webhooks.delivery.attempt import (
     DeliveryOutcome,
     ResultNotLogged,
     attempt_key,
+    fail_all,
     in_turn,
+    open_signing_secrets,
 )
 from webhooks.delivery.endpoint_guard import BatchCircuits, EndpointGuard
 from webhooks.delivery.message import DeliveryMessage, Trigger
@@ -113,6 +115,7 @@ class Deliverer:
         self._read_webhooks(_open(attempts))
         self._prepare_claims(_open(attempts), now)
         circuits = self._hold_back(_open(attempts), now, in_slow_lane)
+        open_signing_secrets(_open(attempts), now)
         list(self._map(self._claim_then_post, _open(attempts)))
         self._complete(_open(attempts))
         self._guard.learn(attempts, circuits, self._clock())
@@ -124,7 +127,7 @@ class Deliverer:
         try:
             return self._guard.hold_back(to_post, now, in_slow_lane=in_slow_lane)
         except Exception as error:  # every message of the batch fails with it; SQS retries
-            _fail_all(attempts, error)
+            fail_all(attempts, error)
             return BatchCircuits()
 
     def _read_webhooks(self, attempts: list[BatchAttempt]) -> None:
@@ -134,7 +137,7 @@ class Deliverer:
         try:
             found = self._webhooks.get_many({(a.message.account_id, a.message.webhook_id) for a in attempts})
         except Exception as error:  # every message of the batch fails with it; SQS retries
-            _fail_all(attempts, error)
+            fail_all(attempts, error)
             return
         for attempt in attempts:
             attempt.webhook = found.get((attempt.message.account_id, attempt.message.webhook_id))
@@ -200,7 +203,7 @@ class Deliverer:
         try:
             unwritten = self._log.complete_all(records)
         except Exception as error:  # the claims stay pending: shown as unknown
-            _fail_all(attempts, ResultNotLogged(str(error)))
+            fail_all(attempts, ResultNotLogged(str(error)))
             return
         for attempt, record in zip(attempts, records, strict=True):
             if attempt_key(record) in unwritten:
@@ -287,11 +290,6 @@ class Deliverer:
 
 def _open(attempts: list[BatchAttempt]) -> list[BatchAttempt]:
     return [attempt for attempt in attempts if attempt.result is None]
-
-
-def _fail_all(attempts: list[BatchAttempt], error: Exception) -> None:
-    for attempt in attempts:
-        attempt.result = error
 
 
 def _next_attempt(message: DeliveryMessage, due: datetime) -> DeliveryMessage:

@@ -6,15 +6,22 @@
 
 Both sign the same content, `{webhook-id}.{webhook-timestamp}.{body}`. `cryptography` is imported on first
 use of a `v1a` key, so a function that never meets one does not load it.
+
+A stored secret is sealed (encrypted at rest); it is read as a `SealedSecret`, opened only when its value is
+first asked for, so a reader that never signs or reveals (emit, a list) never decrypts one.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+import threading
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,6 +34,41 @@ PUBLIC_KEY_PREFIX = "whpk_"
 class SignatureScheme(StrEnum):
     V1 = "v1"  # HMAC-SHA256
     V1A = "v1a"  # Ed25519
+
+
+class SealedSecret(SecretStr):
+    """A secret as stored, sealed: `open` gives its value on first use. What is public about it (its
+    scheme, a `v1a` key's public key) is stored beside it and known without opening it."""
+
+    def __init__(
+        self, sealed: str, open_sealed: Callable[[str], str], scheme: SignatureScheme, public_key: str | None
+    ) -> None:
+        super().__init__("")
+        self.sealed = sealed
+        self.scheme = scheme
+        self.public_key = public_key
+        self._open_sealed = open_sealed
+        self._opened: str | None = None
+        self._opening = threading.Lock()
+
+    def get_secret_value(self) -> str:
+        # A batch's POST threads sign with the same secret at once: it is opened by one of them, once.
+        with self._opening:
+            if self._opened is None:
+                self._opened = self._open_sealed(self.sealed)
+        return self._opened
+
+    def __eq__(self, other: object) -> bool:
+        """Two sealed ones by their sealed text (neither opened); against a plain secret, by value."""
+        if isinstance(other, SealedSecret):
+            return other.sealed == self.sealed
+        return isinstance(other, SecretStr) and other.get_secret_value() == self.get_secret_value()
+
+    def __hash__(self) -> int:
+        return hash(self.sealed)
+
+    def __repr__(self) -> str:
+        return "SealedSecret('**********')"
 
 
 def scheme_of(secret: str) -> SignatureScheme:

@@ -20,7 +20,7 @@ from webhooks.domain.payload_filter import (
     check_filter,
     compile_filter,
 )
-from webhooks.domain.signing_keys import SignatureScheme, public_key, scheme_of
+from webhooks.domain.signing_keys import SealedSecret, SignatureScheme, public_key, scheme_of
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 DEFAULT_READ_TIMEOUT_SECONDS = 10.0
@@ -98,12 +98,21 @@ class SigningSecret(BaseModel):
 
     @property
     def scheme(self) -> SignatureScheme:
+        if isinstance(self.value, SealedSecret):
+            return self.value.scheme
         return scheme_of(self.value.get_secret_value())
 
     @property
     def public_key(self) -> str | None:
         """Its `whpk_` public key when it is a `v1a` private key (public: safe to show)."""
+        if isinstance(self.value, SealedSecret):
+            return self.value.public_key
         return public_key(self.value.get_secret_value())
+
+    @property
+    def showable(self) -> str | None:
+        """What an admin may be shown of it: a `v1` secret; never a `v1a` private key (not even opened)."""
+        return self.value.get_secret_value() if self.scheme is SignatureScheme.V1 else None
 
 
 class Webhook(BaseModel):

@@ -47,6 +47,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
         ),
         on_opened=report_circuit_opened,
         on_slowed=report_slow_lane_entered,
+        concurrent_map=threads.map,
     )
     deliverer = Deliverer(
         # Deliver only opens secrets (to sign): it has no key to seal under, and kms:Decrypt alone.

@@ -15,13 +15,14 @@ from tests.support.builders import NOW
 from webhooks.adapters.delivery_item import sortable_time
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
 from webhooks.catalogue import Environment
-from webhooks.delivery.attempt import AttemptKey, Claim, attempt_key
+from webhooks.delivery.attempt import AttemptKey, Claim, ConcurrentMap, attempt_key, in_turn
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
 from webhooks.delivery.deliverer import Deliverer, DeliveryRules
-from webhooks.delivery.endpoint_guard import CircuitStore, DeferralQueue, EndpointGuard, GuardRules, StartTimer
+from webhooks.delivery.endpoint_guard import CircuitStore, EndpointGuard, GuardRules, StartTimer
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery.resend import DeferralQueue
 from webhooks.delivery.timers import TimersOnOneThread
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.damage import DamagedWebhook
@@ -121,6 +122,7 @@ def a_guard(
     slow_lane: DeferralQueue | None = None,
     slowed: list[Circuit] | None = None,
     start_timer: StartTimer | None = None,
+    concurrent_map: ConcurrentMap = in_turn,
 ) -> EndpointGuard:
     """The endpoint guard on in-memory circuits, with the template's default thresholds; the slow lane's
     queue is a RecordingQueue of its own unless given."""
@@ -134,6 +136,7 @@ def a_guard(
         uniform=lambda low, high: (low + high) / 2,
         start_timer=start_timer or TimersOnOneThread(),
         clock=lambda: NOW,
+        concurrent_map=concurrent_map,
     )
 
 

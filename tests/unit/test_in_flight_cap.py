@@ -166,3 +166,28 @@ def test_a_container_trusts_a_fast_endpoints_circuit_for_two_seconds_and_reads_a
     # And an endpoint it has not seen yet is read
     world.deliver(to(OTHER_ID, 1))
     assert circuits.reads == reads + 1
+
+
+def test_a_batch_of_new_endpoints_leases_and_gives_back_their_slots_in_one_concurrent_round_each() -> None:
+    # Given a guard whose concurrent map records each round of work it is handed
+    rounds: list[list[object]] = []
+
+    def recording_map[T, R](function: Callable[[T], R], items: Iterable[T], /) -> list[R]:
+        handed = list(items)
+        rounds.append(list(handed))
+        return [function(item) for item in handed]
+
+    webhooks = InMemoryWebhooks()
+    for webhook_id, url in ((HOOK_ID, HOOK), (OTHER_ID, OTHER)):
+        webhooks.add(a_webhook(webhook_id=webhook_id, url=url))
+    queue, circuits = RecordingQueue(), InMemoryCircuits()
+    guard = a_guard(queue, circuits, concurrent_map=recording_map)
+    deliverer = a_deliverer(webhooks, SlowAndFastSender(), queue, guard)
+    # When one batch holds a message for each of the two endpoints, neither known yet
+    outcomes = deliverer.deliver_batch([to(HOOK_ID, 1), to(OTHER_ID, 1)])
+    # Then both were sent, the two leases were written in one round, and the two results in another
+    assert [outcome.outcome for outcome in outcomes if isinstance(outcome, DeliveryOutcome)] == ["succeeded"] * 2
+    endpoint_rounds = [sorted(map(str, handed)) for handed in rounds]
+    both = sorted(str(key) for key in (KEY, ("acme", OTHER_ID)))
+    assert endpoint_rounds == [both, both]
+    assert all(circuit.leases == () for circuit in circuits.circuits.values())

@@ -95,18 +95,20 @@ def fail_all(attempts: list[BatchAttempt], error: Exception) -> None:
         attempt.result = error
 
 
-def open_signing_secrets(attempts: list[BatchAttempt], now: datetime) -> None:
-    """Opens the secrets each attempt about to POST will sign with, before any claim is written. A secret
-    that does not open (KMS throttled or refused) fails its webhook's messages with nothing claimed, so SQS
-    hands them over again; after the claim, the same failure would leave the attempt pending, never sent."""
-    errors: dict[int, Exception | None] = {}
-    for attempt in attempts:
-        webhook = attempt.webhook
-        if not isinstance(webhook, Webhook) or attempt.claimed_record().status is not DeliveryStatus.PENDING:
-            continue
-        if id(webhook) not in errors:
-            errors[id(webhook)] = _opening_error(webhook, now)
-        if (error := errors[id(webhook)]) is not None:
+def open_signing_secrets(attempts: list[BatchAttempt], now: datetime, concurrent_map: ConcurrentMap = in_turn) -> None:
+    """Opens the secrets each attempt about to POST will sign with (each webhook's at once), before any claim
+    is written. A secret that does not open (KMS throttled or refused) fails its webhook's messages with nothing
+    claimed, so SQS hands them over again; after the claim, the same failure would leave it pending, never sent."""
+    signing = [
+        attempt
+        for attempt in attempts
+        if isinstance(attempt.webhook, Webhook) and attempt.claimed_record().status is DeliveryStatus.PENDING
+    ]
+    webhooks = list({id(attempt.webhook): attempt.claimed_webhook() for attempt in signing}.values())
+    opened = concurrent_map(lambda webhook: _opening_error(webhook, now), webhooks)
+    errors = dict(zip(map(id, webhooks), opened, strict=True))
+    for attempt in signing:
+        if (error := errors[id(attempt.webhook)]) is not None:
             attempt.result = error
 
 

@@ -115,7 +115,7 @@ class Deliverer:
         self._read_webhooks(_open(attempts))
         self._prepare_claims(_open(attempts), now)
         circuits = self._hold_back(_open(attempts), now, in_slow_lane)
-        open_signing_secrets(_open(attempts), now)
+        open_signing_secrets(_open(attempts), now, self._map)
         list(self._map(self._claim_then_post, _open(attempts)))
         self._complete(_open(attempts))
         self._guard.learn(attempts, circuits, self._clock())

@@ -15,13 +15,13 @@ import random
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from webhooks.delivery.attempt import BatchAttempt, DeliveryOutcome
+from webhooks.delivery.attempt import BatchAttempt, ConcurrentMap, in_turn
 from webhooks.delivery.circuit import (
     Admission,
     Circuit,
@@ -38,9 +38,9 @@ from webhooks.delivery.circuit import (
     rate_window,
     take_tokens,
 )
-from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
-from webhooks.delivery.retry import OneMessageQueue, sqs_delay_until
+from webhooks.delivery.resend import DeferralQueue, Resend, resend
+from webhooks.delivery.retry import sqs_delay_until
 from webhooks.delivery.timers import TimersOnOneThread
 from webhooks.domain.webhook import Webhook
 
@@ -61,17 +61,8 @@ class CircuitStore(Protocol):
         ...
 
 
-class DeferralQueue(OneMessageQueue, Protocol):
-    def send_batch(self, messages: Sequence[DeliveryMessage], delays: Sequence[int] | None = None) -> list[int]:
-        """Enqueue every message (each with its delay); the positions of those not taken."""
-        ...
-
-
 # (seconds, action) -> a function that cancels it: runs `action` once the seconds pass, unless cancelled.
 StartTimer = Callable[[float, Callable[[], None]], Callable[[], None]]
-
-# A held-back attempt, the message to queue in its stead, and that message's SQS delay.
-Resend = tuple[BatchAttempt, DeliveryMessage, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +94,7 @@ class EndpointGuard:
     uniform: Callable[[float, float], float] = random.uniform
     start_timer: StartTimer = field(default_factory=TimersOnOneThread)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    concurrent_map: ConcurrentMap = in_turn  # runs each endpoint's circuit write of a batch at once
     # What this container holds between batches: the endpoints being flagged slow, and recent reads.
     _flag_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _flagged: set[WebhookKey] = field(default_factory=set, init=False, repr=False)
@@ -128,16 +120,26 @@ class EndpointGuard:
         deferred: list[Resend] = []  # over the rate limit: due the next second, in the main queue
         waiting: list[Resend] = []  # held back by the endpoint's state: in the slow lane
         moved: list[Resend] = []
+        decisions = {
+            key: admit(circuits[key], self.rules.policy, now, in_slow_lane=in_slow_lane) for key in by_endpoint
+        }
+        sending = [key for key, decision in decisions.items() if decision.admission is Admission.SEND]
+        leasing = {key for key in sending if needs_lease(circuits[key], now, in_slow_lane=in_slow_lane)}
+        to_admit = [key for key in sending if key in leasing or key in limits]
+
+        def admit_endpoint(key: WebhookKey) -> tuple[Circuit, int, bool]:
+            slots = lease_id if key in leasing else ""
+            wanted = len(by_endpoint[key])
+            return self._admit(key, circuits[key], wanted, lease_id=slots, limit=limits.get(key), now=now)
+
+        # Each endpoint's conditional write at once: a batch of ten new endpoints waits one round trip, not ten.
+        admitted = dict(zip(to_admit, self.concurrent_map(admit_endpoint, to_admit), strict=True))
         for key, endpoint_attempts in by_endpoint.items():
-            decision = admit(circuits[key], self.rules.policy, now, in_slow_lane=in_slow_lane)
+            decision = decisions[key]
             if decision.admission is Admission.SEND:
-                leasing = needs_lease(circuits[key], now, in_slow_lane=in_slow_lane)
-                if leasing or key in limits:
-                    slots = lease_id if leasing else ""
-                    circuits[key], granted, rate_limited = self._admit(
-                        key, circuits[key], len(endpoint_attempts), lease_id=slots, limit=limits.get(key), now=now
-                    )
-                    with_slots |= {key} if leasing and granted else set()
+                if key in admitted:
+                    circuits[key], granted, rate_limited = admitted[key]
+                    with_slots |= {key} if key in leasing and granted else set()
                     # Over the rate: from the next second on; no free slot: look again soon.
                     due = rate_window(now) + timedelta(seconds=1) if rate_limited else recheck
                     excess = [r for attempt in endpoint_attempts[granted:] if (r := self._wait(attempt, due, now))]
@@ -152,10 +154,10 @@ class EndpointGuard:
                 if self.circuits.save(leased):  # ours: the first message is the one probe
                     circuits[key], held = leased, endpoint_attempts[1:]
                 until = recheck
-            waiting += [resend for attempt in held if (resend := self._wait(attempt, until or now, now))]
-        _resend(self.queue, deferred, "deferred")
-        _resend(self.slow_lane, waiting, "deferred")
-        _resend(self.slow_lane, moved, "moved")
+            waiting += [again for attempt in held if (again := self._wait(attempt, until or now, now))]
+        resend(self.queue, deferred, "deferred")
+        resend(self.slow_lane, waiting, "deferred")
+        resend(self.slow_lane, moved, "moved")
         return BatchCircuits(circuits, lease_id, frozenset(with_slots))
 
     def _read(self, keys: list[WebhookKey], now: datetime, fresh: set[WebhookKey]) -> dict[WebhookKey, Circuit]:
@@ -231,9 +233,12 @@ class EndpointGuard:
                 results[key].append(is_unwell(attempt.sent))
                 if is_slow(attempt.sent, self.rules.policy):
                     slow.add(key)
-        for key in results.keys() | batch.leased:
+
+        def write(key: WebhookKey) -> None:
             released = batch.lease_id if key in batch.leased else None
             self._write_results(key, batch.circuits[key], results[key], now, slow=key in slow, released=released)
+
+        list(self.concurrent_map(write, results.keys() | batch.leased))  # each endpoint's write at once
 
     def _write_results(
         self,
@@ -280,21 +285,3 @@ class EndpointGuard:
             }
         )
         return None
-
-
-class NotQueued(Exception):
-    """A held-back message SQS did not take: it fails alone, and SQS hands it over again."""
-
-
-def _resend(queue: DeferralQueue, held: list[Resend], outcome: str) -> None:
-    """One SendMessageBatch per ten held-back messages; each settles as `outcome`, or fails alone if not taken."""
-    if not held:
-        return
-    try:
-        unsent = set(queue.send_batch([message for _, message, _ in held], [delay for _, _, delay in held]))
-    except Exception as error:  # the queue itself failed: every held message fails alone with it
-        for attempt, _, _ in held:
-            attempt.result = error
-        return
-    for position, (attempt, _, _) in enumerate(held):
-        attempt.result = NotQueued(f"not queued ({outcome})") if position in unsent else DeliveryOutcome(outcome)

@@ -84,6 +84,7 @@ def _register_webhooks(session: Any, deployed: Any) -> None:
     from webhooks.domain.webhook import SigningSecret, Webhook
 
     now = datetime.now(UTC)
+    sealer = KmsSecretSealer(session.client("kms"), deployed.keys["SecretsKey"])
     for number in range(WEBHOOKS):
         webhook = Webhook(
             webhook_id=f"wh-{number:02}",
@@ -99,7 +100,6 @@ def _register_webhooks(session: Any, deployed: Any) -> None:
             created_by="bench",
             updated_by="bench",
         )
-        sealer = KmsSecretSealer(session.client("kms"), deployed.keys["SecretsKey"])
         item = to_item(WebhookItem.from_entity(webhook, sealer).to_document())
         session.client("dynamodb").put_item(TableName=deployed.tables["WebhooksTable"], Item=item)
 

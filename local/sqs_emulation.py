@@ -39,13 +39,15 @@ def _delete_message(queue: models.Queue, receipt_handle: str) -> None:
     """One pass over the queue, not two, and no list built per message."""
     if receipt_handle in queue.deleted_messages:
         return  # deleted already: moto (as SQS) takes a second delete quietly
-    kept = [message for message in queue._messages if not _has_handle(message, receipt_handle)]
-    if len(kept) == len(queue._messages):
-        raise ReceiptHandleIsInvalid()
+    kept: list[models.Message] = []
+    deleted: list[models.Message] = []
     for message in queue._messages:
-        if _has_handle(message, receipt_handle):
-            queue.pending_messages.discard(message)
-            queue.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+        (deleted if _has_handle(message, receipt_handle) else kept).append(message)
+    if not deleted:
+        raise ReceiptHandleIsInvalid()
+    for message in deleted:
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
     queue._messages = kept
 
 

@@ -236,7 +236,8 @@ class EndpointGuard:
 
         def write(key: WebhookKey) -> None:
             released = batch.lease_id if key in batch.leased else None
-            self._write_results(key, batch.circuits[key], results[key], now, slow=key in slow, released=released)
+            unwell = results.get(key, [])  # a read, not defaultdict's insert: this runs on the pool's threads
+            self._write_results(key, batch.circuits[key], unwell, now, slow=key in slow, released=released)
 
         list(self.concurrent_map(write, results.keys() | batch.leased))  # each endpoint's write at once
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from webhooks.delivery.attempt import BatchAttempt, DeliveryOutcome
+from webhooks.delivery.attempt import BatchAttempt, DeliveryOutcome, fail_all
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.retry import OneMessageQueue
 
@@ -32,8 +32,7 @@ def resend(queue: DeferralQueue, held: list[Resend], outcome: str) -> None:
     try:
         unsent = set(queue.send_batch([message for _, message, _ in held], [delay for _, _, delay in held]))
     except Exception as error:  # the queue itself failed: every held message fails alone with it
-        for attempt, _, _ in held:
-            attempt.result = error
+        fail_all([attempt for attempt, _, _ in held], error)
         return
     for position, (attempt, _, _) in enumerate(held):
         attempt.result = NotQueued(f"not queued ({outcome})") if position in unsent else DeliveryOutcome(outcome)

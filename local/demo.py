@@ -22,7 +22,7 @@ from local.jwt_keys import issue_token, load_or_create_key
 from local.receiver import ReceivedDelivery, Receiver
 from local.stack_process import StackFailed, StackProcess
 from local.state import StackInfo, state_dir
-from webhooks.catalogue import CATALOGUE
+from webhooks.catalogue import DOMAIN_EVENTS
 from webhooks.delivery.record import DeliveryStatus
 from webhooks.domain.principal import Role
 
@@ -46,7 +46,7 @@ def event_rows(
 ) -> list[EventRow]:
     """One row per catalogue event: expected and received deliveries, verified ones, delivery-log statuses."""
     rows = []
-    for event in CATALOGUE:
+    for event in DOMAIN_EVENTS:
         received = [delivery for delivery in deliveries if delivery.event == event.name]
         rows.append(
             EventRow(
@@ -69,7 +69,7 @@ def demo_passed(rows: list[EventRow], deliveries: list[ReceivedDelivery]) -> boo
     """Every catalogue event expected and received as often as expected, each verified, none twice, nothing else."""
     known = {row.event for row in rows}
     return (
-        len(rows) == len(CATALOGUE)
+        len(rows) == len(DOMAIN_EVENTS)
         and all(row.expected >= 1 and row.received == row.expected == row.verified for row in rows)
         and not duplicate_deliveries(deliveries)
         and all(delivery.event in known for delivery in deliveries)

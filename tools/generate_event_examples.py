@@ -2,8 +2,10 @@
 (`make docs`; a test fails on drift).
 
 Each example is what a receiver gets: the demo's domain writes (local/demo_records.py, which produce all 19
-events) become stream changes, `derive` turns them into events, and `DeliveryMessage.body()` is the body.
-The test event comes from the manual-delivery use case. Ids and times are fixed so the output is stable.
+domain events) become stream changes, `derive` turns them into events, and `DeliveryMessage.body()` is the
+body. The operational events are built by the builders deliver and manage use, written as their table's
+item and read back from its stream the same way. The test event comes from the manual-delivery use case.
+Ids and times are fixed so the output is stable.
 """
 
 from __future__ import annotations
@@ -17,13 +19,24 @@ from typing import Any
 from pydantic import SecretStr
 
 from local.demo_records import demo_writes
-from webhooks.catalogue import CATALOGUE, TEST_EVENT, TEST_EVENT_DESCRIPTION, Entity, Environment
+from webhooks.adapters.dynamo_codec import from_item
+from webhooks.adapters.operational_events import operational_event_item
+from webhooks.catalogue import CATALOGUE, TEST_EVENT, TEST_EVENT_DESCRIPTION, Entity, Environment, EventGroup
 from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.delivery.signing import encode_body, signed_headers
 from webhooks.delivery_log.redelivery import ManualDeliveries
 from webhooks.domain.derivation import ChangeKind, StreamChange, derive
 from webhooks.domain.emission import message_for
 from webhooks.domain.ids import delivery_id
+from webhooks.domain.operational_events import (
+    DisableReason,
+    OperationalEvent,
+    delivery_exhausted,
+    webhook_disabled,
+    webhook_failing,
+    webhook_recovered,
+)
 from webhooks.domain.principal import Principal, Role
 from webhooks.domain.webhook import SigningSecret, Webhook
 
@@ -73,6 +86,68 @@ def _derived_messages() -> dict[str, DeliveryMessage]:
         assert isinstance(derived, list), f"the demo's write {number} is unroutable: {derived}"
         for event in derived:
             messages.setdefault(event.event, message_for(event, WEBHOOK_ID))
+    return messages
+
+
+def _operational_events() -> list[OperationalEvent]:
+    """One of each, about another webhook of the account (an event about a webhook is not sent to it)."""
+    failing_webhook = example_webhook().model_copy(
+        update={"webhook_id": "9b2e7d41-3c5a-4f8e-b1d6-2a7c9e0f4b38", "name": "Search index", "version": 4}
+    )
+    down_since = OCCURRED_AT - timedelta(minutes=3)
+    exhausted = DeliveryRecord(
+        delivery_id=delivery_id("evt_2c4e6a8b0d1f3a5c7e9b1d3f5a7c9e0b", failing_webhook.webhook_id),
+        attempt=6,
+        event_id="evt_2c4e6a8b0d1f3a5c7e9b1d3f5a7c9e0b",
+        event="license.updated",
+        account_id=ACCOUNT_ID,
+        webhook_id=failing_webhook.webhook_id,
+        environment=Environment.PRODUCTION.value,
+        trigger="retry",
+        status=DeliveryStatus.FAILED,
+        requested_at=OCCURRED_AT,
+        completed_at=OCCURRED_AT,
+        http_status=503,
+        error_kind=ErrorKind.HTTP_STATUS,
+        expires_at=0,
+    )
+    return [
+        webhook_failing(
+            failing_webhook,
+            consecutive_failures=5,
+            down_since=down_since,
+            retry_at=OCCURRED_AT + timedelta(seconds=30),
+            at=down_since,
+        ),
+        webhook_recovered(failing_webhook, down_since=down_since, at=OCCURRED_AT),
+        webhook_disabled(
+            failing_webhook,
+            reason=DisableReason.ENDPOINT_DOWN,
+            detail="no successful delivery since its endpoint started failing at 2026-11-24T10:00:00.123Z (120.0 h)",
+            disabled_by="system:deliver",
+            at=OCCURRED_AT,
+        ),
+        delivery_exhausted(failing_webhook, exhausted),
+    ]
+
+
+def _operational_messages() -> dict[str, DeliveryMessage]:
+    """Each operational event as written to its table, read back from its stream and derived, as emit does."""
+    messages: dict[str, DeliveryMessage] = {}
+    for number, event in enumerate(_operational_events()):
+        item = from_item(operational_event_item(event))
+        change = StreamChange(
+            sequence_number=str(number),
+            stream_event_id=f"operational-{number}",
+            table_name="operational-events",
+            kind=ChangeKind.INSERT.value,
+            keys={"event_id": item["event_id"]},
+            occurred_at=event.occurred_at,
+            old_image=None,
+            new_image=item,
+        )
+        (derived,) = derive(change, EventGroup.OPERATIONAL)  # type: ignore[misc]  # an INSERT: one event
+        messages[derived.event] = message_for(derived, WEBHOOK_ID)
     return messages
 
 
@@ -128,9 +203,9 @@ def _test_message() -> DeliveryMessage:
 
 def event_examples() -> dict[str, DeliveryMessage]:
     """One message per event of the catalogue, in catalogue order, then the test event."""
-    derived = _derived_messages()
+    derived = _derived_messages() | _operational_messages()
     missing = [event.name for event in CATALOGUE if event.name not in derived]
-    assert not missing, f"the demo's writes produce no {missing}"
+    assert not missing, f"neither the demo's writes nor the operational builders produce {missing}"
     return {event.name: derived[event.name] for event in CATALOGUE} | {TEST_EVENT: _test_message()}
 
 

@@ -11,14 +11,19 @@ from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_writer import DynamoDeliveryLogWriter
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
+from webhooks.adapters.endpoint_stats import DynamoEndpointStats
 from webhooks.adapters.http_sender import SystemResolver, UrllibSender
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
 from webhooks.config import DeliverSettings
+from webhooks.delivery.batch_health import BatchHealth
 from webhooks.delivery.circuit import CircuitPolicy
-from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.endpoint_guard import EndpointGuard, GuardRules
+from webhooks.delivery.endpoint_stats import EndpointStatsRecorder
+from webhooks.delivery.rules import DeliveryRules
 from webhooks.delivery.sqs_batch import deliver_sqs_batch, report_circuit_opened, report_slow_lane_entered
 from webhooks.observability import instrument
 
@@ -49,6 +54,18 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
         on_slowed=report_slow_lane_entered,
         concurrent_map=threads.map,
     )
+    retention = timedelta(days=settings.delivery_log_retention_days)
+    disabler = DynamoWebhookSystemWrites(
+        clients.dynamodb, settings.webhooks_table, settings.audit_table, settings.operational_events_table
+    )
+    health = BatchHealth(
+        stats=EndpointStatsRecorder(
+            DynamoEndpointStats(clients.dynamodb, settings.endpoint_stats_table, retention), threads.map
+        ),
+        events=DynamoOperationalEvents(clients.dynamodb, settings.operational_events_table),
+        disabler=disabler,
+        auto_disable_after=timedelta(hours=settings.auto_disable_after_hours),
+    )
     deliverer = Deliverer(
         # Deliver only opens secrets (to sign): it has no key to seal under, and kms:Decrypt alone.
         webhooks=DynamoWebhookStore(clients.dynamodb, settings.webhooks_table, KmsSecretSealer(clients.kms, None)),
@@ -57,7 +74,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
             SystemResolver(), allow_loopback=settings.allow_loopback_delivery, pool_size=settings.delivery_concurrency
         ),
         queue=queue,
-        disabler=DynamoWebhookSystemWrites(clients.dynamodb, settings.webhooks_table, settings.audit_table),
+        disabler=disabler,
         rules=DeliveryRules(
             permitted_environments=settings.permitted_environments,
             permitted_events=settings.permitted_events,
@@ -65,6 +82,7 @@ def build(settings: DeliverSettings, clients: AwsClients) -> Handler:
             retention_days=settings.delivery_log_retention_days,
         ),
         guard=guard,
+        health=health,
         concurrent_map=threads.map,
     )
 

@@ -47,7 +47,9 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
         webhooks,
         delivery_log,
         SqsDeliveryQueue(clients.sqs, settings.delivery_queue_url),
-        DynamoWebhookSystemWrites(clients.dynamodb, settings.webhooks_table, settings.audit_table),
+        DynamoWebhookSystemWrites(
+            clients.dynamodb, settings.webhooks_table, settings.audit_table, settings.operational_events_table
+        ),
     )
     # A portal on another origin: its preflights come through the template's unauthenticated OPTIONS route.
     portal_cors = (

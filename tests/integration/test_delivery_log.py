@@ -7,16 +7,20 @@ from datetime import timedelta
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
-from tests.support.builders import NOW, a_delivery_record, a_stored_webhook, a_webhook
+from tests.support.builders import NOW, a_delivery_record, a_stored_webhook, a_stream_change, a_webhook
 from tests.support.delivery_log import DeliveryLogTable
 from tests.support.sealing import FakeSealer
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.dynamo_batches import ROUNDS
+from webhooks.adapters.dynamo_codec import from_item
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
+from webhooks.catalogue import EventGroup
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery_log.queries import DeliveryFilters, DeliveryQueries
 from webhooks.domain.audit import AuditAction, FieldChange
+from webhooks.domain.derivation import derive
+from webhooks.domain.operational_events import DisableReason
 from webhooks.domain.principal import Principal, Role
 
 ACME = Principal("acme", "viewer@acme", Role.READER)
@@ -147,12 +151,13 @@ def test_deliveries_by_id_and_by_event_stay_in_the_account(aws: MotoAws) -> None
     assert len(by_event) == 2
 
 
-def test_a_gone_webhook_is_disabled_once_with_an_audit_record(aws: MotoAws) -> None:
+def test_a_gone_webhook_is_disabled_once_with_an_audit_record_and_a_webhook_disabled_event(aws: MotoAws) -> None:
     store = _store(aws)
     client = aws.session.client("dynamodb")
-    writes = DynamoWebhookSystemWrites(client, aws.deployed.tables["WebhooksTable"], aws.deployed.tables["AuditTable"])
-    assert writes.disable_gone(a_webhook(), NOW)
-    assert not writes.disable_gone(a_webhook(), NOW)  # already disabled: nothing more, no second audit
+    writes = _system_writes(aws)
+    gone = "the endpoint answered 410 Gone"
+    assert writes.disable(a_webhook(), NOW, DisableReason.GONE, gone)
+    assert not writes.disable(a_webhook(), NOW, DisableReason.GONE, gone)  # already disabled: no second audit
     webhook = store.get("acme", WEBHOOK_ID)
     assert webhook is not None
     assert (webhook.enabled, webhook.version, webhook.updated_by) == (False, 2, "system:deliver")
@@ -162,16 +167,28 @@ def test_a_gone_webhook_is_disabled_once_with_an_audit_record(aws: MotoAws) -> N
     assert (audit.actor, audit.action, audit.version) == ("system:deliver", AuditAction.DISABLED, 2)
     assert audit.changes == {"enabled": FieldChange(before=True, after=False)}
     assert audit.reason == "the endpoint answered 410 Gone"
+    # And one webhook.disabled was recorded in the same transaction, as emit's stream reads it
+    (item,) = client.scan(TableName=aws.deployed.tables["OperationalEventsTable"])["Items"]
+    (event,) = derive(a_stream_change(new=from_item(item)), EventGroup.OPERATIONAL)  # type: ignore[misc]
+    assert (event.event, event.about_webhook_id, event.payload["reason"]) == ("webhook.disabled", WEBHOOK_ID, "gone")
+    assert event.payload["disabled_by"] == "system:deliver"
 
 
 def test_test_events_are_rate_limited_per_webhook(aws: MotoAws) -> None:
     _store(aws)
-    client = aws.session.client("dynamodb")
-    writes = DynamoWebhookSystemWrites(client, aws.deployed.tables["WebhooksTable"], aws.deployed.tables["AuditTable"])
+    writes = _system_writes(aws)
     assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW, 10) is None
     assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW + timedelta(seconds=4), 10) == 6
     assert writes.reserve_test_slot("acme", WEBHOOK_ID, NOW + timedelta(seconds=10), 10) is None
     assert writes.reserve_test_slot("globex", WEBHOOK_ID, NOW, 10) == 10  # no such webhook there
+
+
+def _system_writes(aws: MotoAws) -> DynamoWebhookSystemWrites:
+    tables = aws.deployed.tables
+    client = aws.session.client("dynamodb")
+    return DynamoWebhookSystemWrites(
+        client, tables["WebhooksTable"], tables["AuditTable"], tables["OperationalEventsTable"]
+    )
 
 
 def _pending(index: int) -> DeliveryRecord:

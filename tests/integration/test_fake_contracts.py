@@ -27,6 +27,7 @@ from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.errors import WebhookDamaged
+from webhooks.domain.operational_events import DisableReason
 from webhooks.domain.webhook import Webhook
 
 FLAVOURS = ["in-memory fake", "adapter on moto"]
@@ -76,7 +77,9 @@ def webhooks(request: pytest.FixtureRequest) -> WebhooksUnderTest:
 
     return WebhooksUnderTest(
         DynamoWebhookStore(client, tables["WebhooksTable"], FakeSealer()),
-        DynamoWebhookSystemWrites(client, tables["WebhooksTable"], tables["AuditTable"]),
+        DynamoWebhookSystemWrites(
+            client, tables["WebhooksTable"], tables["AuditTable"], tables["OperationalEventsTable"]
+        ),
         lambda webhook: store_item(a_stored_webhook(webhook)),
         store_item,
     )
@@ -266,7 +269,7 @@ def test_a_webhook_that_does_not_read_back_is_read_as_damaged_and_refused_whole(
     assert refused.value.extensions == {"damaged_fields": ["read_timeout_seconds"], "current_version": 1}
 
 
-# The conditional disable on 410 Gone
+# The conditional disable (on 410 Gone, or an endpoint down too long)
 
 
 def test_a_gone_webhook_is_disabled_in_a_change_of_the_deliver_functions_own(webhooks: WebhooksUnderTest) -> None:
@@ -274,7 +277,7 @@ def test_a_gone_webhook_is_disabled_in_a_change_of_the_deliver_functions_own(web
     delivered = a_webhook(version=3)
     webhooks.store(delivered)
     # When its endpoint answered 410 Gone to the version delivered to
-    disabled = webhooks.writes.disable_gone(delivered, NOW + timedelta(minutes=1))
+    disabled = webhooks.writes.disable(delivered, NOW + timedelta(minutes=1), DisableReason.GONE, "410 Gone")
     # Then it is disabled as a change of its own, made by the deliver function
     assert disabled is True
     assert webhooks.reads.get("acme", delivered.webhook_id) == delivered.model_copy(
@@ -299,7 +302,7 @@ def test_a_webhook_changed_since_it_was_delivered_to_is_not_disabled(
     if stored is not None:
         webhooks.store(stored)
     # When the deliver function disables the version it delivered to
-    disabled = webhooks.writes.disable_gone(a_webhook(version=1), NOW)
+    disabled = webhooks.writes.disable(a_webhook(version=1), NOW, DisableReason.GONE, "410 Gone")
     # Then nothing changes: the condition (same version, still enabled) fails
     assert disabled is False
     assert webhooks.reads.get("acme", a_webhook().webhook_id) == stored

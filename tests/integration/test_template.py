@@ -34,8 +34,8 @@ def test_the_data_plane_is_created_from_the_template(aws: MotoAws) -> None:
     sqs = aws.session.client("sqs")
     # Then every table and queue the template declares exists, with the settings the code relies on
     assert set(aws.deployed.tables) == {
-        "WebhooksTable", "DeliveriesTable", "AuditTable", "EndpointCircuitsTable",
-        "LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable",
+        "WebhooksTable", "DeliveriesTable", "AuditTable", "EndpointCircuitsTable", "EndpointStatsTable",
+        "OperationalEventsTable", "LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable",
     }  # fmt: skip
     assert set(aws.deployed.queues) == {
         "DeliveryQueue",
@@ -43,10 +43,16 @@ def test_the_data_plane_is_created_from_the_template(aws: MotoAws) -> None:
         "DeliveryDeadLetterQueue",
         "EmitFailureQueue",
     }
-    for logical_id in ("LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable"):
+    for logical_id in (
+        "LicensesTable",
+        "ActivationsTable",
+        "ProductsTable",
+        "ContractsTable",
+        "OperationalEventsTable",
+    ):
         table = dynamodb.describe_table(TableName=aws.deployed.tables[logical_id])["Table"]
         assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    for logical_id in ("DeliveriesTable", "EndpointCircuitsTable"):
+    for logical_id in ("DeliveriesTable", "EndpointCircuitsTable", "EndpointStatsTable", "OperationalEventsTable"):
         ttl = dynamodb.describe_time_to_live(TableName=aws.deployed.tables[logical_id])
         assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
     redrive = sqs.get_queue_attributes(QueueUrl=aws.deployed.queues["DeliveryQueue"], AttributeNames=["RedrivePolicy"])

@@ -16,16 +16,20 @@ from webhooks.adapters.delivery_item import sortable_time
 from webhooks.adapters.webhook_system_writes import DELIVER_ACTOR
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import AttemptKey, Claim, ConcurrentMap, attempt_key, in_turn
+from webhooks.delivery.batch_health import BatchHealth
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
-from webhooks.delivery.deliverer import Deliverer, DeliveryRules
+from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.endpoint_guard import CircuitStore, EndpointGuard, GuardRules, StartTimer
+from webhooks.delivery.endpoint_stats import EndpointStatsRecorder, HourlyStats, HourTally
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
 from webhooks.delivery.resend import DeferralQueue
+from webhooks.delivery.rules import DeliveryRules
 from webhooks.delivery.timers import TimersOnOneThread
 from webhooks.delivery_log.queries import DeliveryFilters, LogPosition
 from webhooks.domain.damage import DamagedWebhook
+from webhooks.domain.operational_events import DisableReason, OperationalEvent, webhook_disabled
 from webhooks.domain.webhook import Webhook
 
 
@@ -37,6 +41,8 @@ class InMemoryWebhooks:
 
     webhooks: dict[tuple[str, str], Webhook | DamagedWebhook] = field(default_factory=dict)
     disabled: list[str] = field(default_factory=list)
+    # What each disabling recorded (webhook.disabled), as the adapter writes it in the same transaction.
+    announced: list[OperationalEvent] = field(default_factory=list)
     test_slots: dict[tuple[str, str], datetime] = field(default_factory=dict)
     batch_reads: list[set[tuple[str, str]]] = field(default_factory=list)
     read_error: Exception | None = None  # the next batch read fails with it (once)
@@ -62,12 +68,13 @@ class InMemoryWebhooks:
         self.batch_reads.append(wanted)
         return {key: webhook for key, webhook in self.webhooks.items() if key in wanted}
 
-    def disable_gone(self, webhook: Webhook, at: datetime) -> bool:
+    def disable(self, webhook: Webhook, at: datetime, reason: DisableReason, detail: str) -> bool:
         """As the adapter's conditional write: only the version delivered to, and only while enabled."""
         stored = self.get(webhook.account_id, webhook.webhook_id)
         if stored is None or stored.version != webhook.version or not stored.enabled:
             return False
         self.disabled.append(webhook.webhook_id)
+        self.announced.append(webhook_disabled(stored, reason=reason, detail=detail, disabled_by=DELIVER_ACTOR, at=at))
         changes = {"enabled": False, "version": stored.version + 1, "updated_at": at, "updated_by": DELIVER_ACTOR}
         self.add(stored.model_copy(update=changes))
         return True
@@ -102,6 +109,65 @@ class InMemoryCircuits:
         self.circuits[key] = circuit
         self.writes.append(circuit)
         return True
+
+
+@dataclass
+class InMemoryEndpointStats:
+    """Hourly counters as DynamoEndpointStats keeps them: each add adds to the hour's counts, the latest
+    times replace earlier ones (tests/integration/test_fake_contracts.py holds the two to the same scenarios)."""
+
+    stored: dict[tuple[str, str, datetime], HourlyStats] = field(default_factory=dict)
+    adds: int = 0
+
+    def add(self, account_id: str, webhook_id: str, hour: datetime, counts: HourTally) -> None:
+        self.adds += 1
+        was = self.stored.get((account_id, webhook_id, hour)) or HourlyStats(hour)
+        failed = Counter(was.failed_by_kind) + Counter(counts.failed_by_kind)
+        self.stored[(account_id, webhook_id, hour)] = HourlyStats(
+            hour=hour,
+            attempts=was.attempts + counts.attempts,
+            succeeded=was.succeeded + counts.succeeded,
+            failed_by_kind=dict(failed),
+            durations=tuple(a + b for a, b in zip(was.durations, counts.durations, strict=True)),
+            last_success_at=counts.last_success_at or was.last_success_at,
+            last_failure_at=counts.last_failure_at or was.last_failure_at,
+        )
+
+    def hours(self, account_id: str, webhook_id: str, since: datetime, until: datetime) -> list[HourlyStats]:
+        return sorted(
+            (
+                stats
+                for (account, webhook, hour), stats in self.stored.items()
+                if (account, webhook) == (account_id, webhook_id) and since <= hour < until
+            ),
+            key=lambda stats: stats.hour,
+        )
+
+
+@dataclass
+class InMemoryOperationalEvents:
+    recorded: list[OperationalEvent] = field(default_factory=list)
+
+    def record(self, events: Sequence[OperationalEvent]) -> None:
+        self.recorded.extend(events)
+
+    def names(self) -> list[str]:
+        return [event.event for event in self.recorded]
+
+
+def a_health(
+    webhooks: InMemoryWebhooks,
+    stats: InMemoryEndpointStats | None = None,
+    events: InMemoryOperationalEvents | None = None,
+    auto_disable_after: timedelta = timedelta(hours=120),
+) -> BatchHealth:
+    """What deliver does after each batch, on in-memory counters and events; the webhooks also disable."""
+    return BatchHealth(
+        stats=EndpointStatsRecorder(stats if stats is not None else InMemoryEndpointStats()),
+        events=events if events is not None else InMemoryOperationalEvents(),
+        disabler=webhooks,
+        auto_disable_after=auto_disable_after,
+    )
 
 
 # Every environment and event, https only, a month's log: what most deliver tests run under.
@@ -355,6 +421,7 @@ def a_deliverer(
     *,
     log: InMemoryDeliveryLog | None = None,
     rules: DeliveryRules = DELIVERY_RULES,
+    health: BatchHealth | None = None,
     clock: Callable[[], datetime] = lambda: NOW,
     **wiring: Any,
 ) -> Deliverer:
@@ -368,6 +435,7 @@ def a_deliverer(
         disabler=webhooks,
         rules=rules,
         guard=guard,
+        health=health if health is not None else a_health(webhooks),
         clock=clock,
         **wiring,
     )

@@ -20,6 +20,8 @@ COMMON = {
 DELIVER = COMMON | {
     "DELIVERY_CONCURRENCY": "8",
     "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test",
+    "ENDPOINT_STATS_TABLE": "webhooks-endpoint-stats-test",
+    "OPERATIONAL_EVENTS_TABLE": "webhooks-operational-events-test",
     "SLOW_DELIVERY_QUEUE_URL": "https://sqs.example/123/slow",
 }
 
@@ -39,6 +41,8 @@ def test_manage_and_deliver_settings_read_their_own_variables() -> None:
             "WEBHOOK_QUOTA_PER_ACCOUNT": "5",
             "ALLOW_HTTP_FOR_DEVELOPMENT": "true",
             "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-test",
+            "ENDPOINT_STATS_TABLE": "webhooks-endpoint-stats-test",
+            "OPERATIONAL_EVENTS_TABLE": "webhooks-operational-events-test",
             "SECRETS_KEY_ID": "key-id",
         }
     )

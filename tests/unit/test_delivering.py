@@ -25,10 +25,10 @@ from tests.support.fakes import (
 from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import DeliveryOutcome, ResultNotLogged
 from webhooks.delivery.circuit import Circuit
-from webhooks.delivery.deliverer import DeliveryRules
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
+from webhooks.delivery.rules import DeliveryRules
 from webhooks.delivery_log.queries import as_seen_at
 from webhooks.domain.signing_keys import SealedSecret, SignatureScheme
 from webhooks.domain.webhook import MAX_PREVIOUS_SECRETS, RetryPolicy, SigningSecret

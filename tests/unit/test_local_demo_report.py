@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 from local.demo import demo_passed, duplicate_deliveries, event_rows, render_table
 from local.demo_records import demo_writes, expected_events
 from local.receiver import ReceivedDelivery, verifying_secrets
-from webhooks.catalogue import CATALOGUE
+from webhooks.catalogue import DOMAIN_EVENTS
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 ROTATED_SECRET = "whsec_" + base64.b64encode(b"r" * 24).decode()
@@ -55,7 +55,7 @@ def test_during_a_rotation_both_signatures_verify():
 def test_the_demo_writes_expect_every_catalogue_event():
     expected = expected_events(demo_writes("acme", "development", run="r1"))
 
-    assert set(expected) == {event.name for event in CATALOGUE}
+    assert set(expected) == {event.name for event in DOMAIN_EVENTS}
     assert expected["license.updated"] == 6
     assert expected["activation.failed"] == 2
     assert expected["contract.updated"] == 2
@@ -87,7 +87,7 @@ def test_the_demo_passes_when_every_expected_delivery_arrived_once_verified():
     rows = event_rows(expected, deliveries, log)
 
     assert demo_passed(rows, deliveries)
-    assert [row.event for row in rows] == [event.name for event in CATALOGUE]
+    assert [row.event for row in rows] == [event.name for event in DOMAIN_EVENTS]
     table = render_table(rows)
     assert "license.updated" in table
     assert "succeeded x6" in table
@@ -106,7 +106,7 @@ def test_the_demo_fails_on_a_missing_event():
 
 
 def test_the_demo_fails_on_a_duplicate_delivery():
-    expected = Counter({event.name: 1 for event in CATALOGUE})
+    expected = Counter({event.name: 1 for event in DOMAIN_EVENTS})
     deliveries = deliveries_for(expected)
     deliveries.append(deliveries[0])
 
@@ -115,14 +115,14 @@ def test_the_demo_fails_on_a_duplicate_delivery():
 
 
 def test_the_demo_fails_on_an_unverified_delivery():
-    expected = Counter({event.name: 1 for event in CATALOGUE})
+    expected = Counter({event.name: 1 for event in DOMAIN_EVENTS})
     deliveries = deliveries_for(expected, verified=False)
 
     assert not demo_passed(event_rows(expected, deliveries, {}), deliveries)
 
 
 def test_the_demo_fails_on_an_event_it_did_not_expect():
-    expected = Counter({event.name: 1 for event in CATALOGUE})
+    expected = Counter({event.name: 1 for event in DOMAIN_EVENTS})
     deliveries = [*deliveries_for(expected), ReceivedDelivery("webhook.test", "msg_test", (0,), None)]
 
     assert not demo_passed(event_rows(expected, deliveries, {}), deliveries)

@@ -23,6 +23,7 @@ def test_the_pollers_follow_the_templates_event_source_mappings():
         "EmitFunctionActivations",
         "EmitFunctionProducts",
         "EmitFunctionContracts",
+        "EmitFunctionOperationalEvents",
         "DeliverFunctionQueue",
         "DeliverFunctionSlowLane",
     }

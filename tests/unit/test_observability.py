@@ -26,12 +26,16 @@ EXTRA = {
         "WEBHOOK_QUOTA_PER_ACCOUNT": "100",
         "ALLOW_HTTP_FOR_DEVELOPMENT": "false",
         "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-dev",
+        "ENDPOINT_STATS_TABLE": "webhooks-endpoint-stats-dev",
+        "OPERATIONAL_EVENTS_TABLE": "webhooks-operational-events-dev",
         "SECRETS_KEY_ID": "key-id",
     },
     "functions.emit.app": {"TABLE_ENTITIES": "{}"},
     "functions.deliver.app": {
         "DELIVERY_CONCURRENCY": "10",
         "ENDPOINT_CIRCUITS_TABLE": "webhooks-endpoint-circuits-dev",
+        "ENDPOINT_STATS_TABLE": "webhooks-endpoint-stats-dev",
+        "OPERATIONAL_EVENTS_TABLE": "webhooks-operational-events-dev",
         "SLOW_DELIVERY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/slow",
     },
 }

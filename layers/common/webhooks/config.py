@@ -13,7 +13,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from webhooks.catalogue import Entity, Environment, is_valid_pattern
+from webhooks.catalogue import Entity, Environment, EventGroup, is_valid_pattern
 
 
 def _comma_separated(value: Any) -> Any:
@@ -76,12 +76,18 @@ class ManageSettings(CommonSettings):
     allow_loopback_urls: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
     # Read to show each webhook's endpoint state (deliver writes it).
     endpoint_circuits_table: str = Field(alias="ENDPOINT_CIRCUITS_TABLE", min_length=1)
+    endpoint_stats_table: str = Field(alias="ENDPOINT_STATS_TABLE", min_length=1)
+    # Where an admin's disabling of a webhook is recorded as webhook.disabled (emit fans it out).
+    operational_events_table: str = Field(alias="OPERATIONAL_EVENTS_TABLE", min_length=1)
     # The KMS key new secrets are sealed under (deliver opens them: the wrapped data key names the key).
     secrets_key_id: str = Field(alias="SECRETS_KEY_ID", min_length=1)
 
 
 class EmitSettings(CommonSettings):
-    table_entities: Annotated[dict[str, Entity], BeforeValidator(_json_object)] = Field(alias="TABLE_ENTITIES")
+    # Each stream's table and what it holds: an entity's records, or "operational" (the operational events).
+    table_entities: Annotated[dict[str, Entity | EventGroup], BeforeValidator(_json_object)] = Field(
+        alias="TABLE_ENTITIES"
+    )
 
 
 class DeliverSettings(CommonSettings):
@@ -91,6 +97,12 @@ class DeliverSettings(CommonSettings):
     # Only the local stack sets this: on AWS, deliveries to loopback addresses are always refused.
     allow_loopback_delivery: bool = Field(default=False, alias="ALLOW_LOOPBACK_DELIVERY")
     endpoint_circuits_table: str = Field(alias="ENDPOINT_CIRCUITS_TABLE", min_length=1)
+    # Each batch's POSTs per webhook and hour are added here.
+    endpoint_stats_table: str = Field(alias="ENDPOINT_STATS_TABLE", min_length=1)
+    # Circuit changes, exhausted retries and disablings are recorded here as operational events.
+    operational_events_table: str = Field(alias="OPERATIONAL_EVENTS_TABLE", min_length=1)
+    # A webhook whose circuit has stayed open this long with no success is disabled.
+    auto_disable_after_hours: float = Field(default=120, alias="AUTO_DISABLE_AFTER_HOURS", gt=0)
     # The circuit breaker's thresholds; the defaults are the template parameters' own.
     circuit_failure_threshold: int = Field(default=5, alias="CIRCUIT_FAILURE_THRESHOLD", ge=1)
     circuit_open_seconds: int = Field(default=30, alias="CIRCUIT_OPEN_SECONDS", ge=1)

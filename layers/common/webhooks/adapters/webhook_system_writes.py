@@ -1,5 +1,6 @@
-"""Writes the platform itself makes to a webhook: disabling it on 410 Gone (audited) and the test-event
-rate limit. Changes an admin makes through the API live with the management use cases.
+"""Writes the platform itself makes to a webhook: disabling it (on 410 Gone, or after its endpoint stayed
+down too long), audited and announced as webhook.disabled, and the test-event rate limit. Changes an
+admin makes through the API live with the management use cases.
 
 Audit records have the shape manage writes (webhooks.domain.audit), so GET /webhooks/{id}/audit shows them.
 """
@@ -12,7 +13,9 @@ from typing import Any
 from webhooks.adapters.audit_log import audit_to_item
 from webhooks.adapters.delivery_item import sortable_time
 from webhooks.adapters.keys import webhook_key
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.domain.audit import AuditAction, AuditRecord, FieldChange
+from webhooks.domain.operational_events import DisableReason, webhook_disabled
 from webhooks.domain.webhook import Webhook
 
 DELIVER_ACTOR = "system:deliver"
@@ -20,14 +23,15 @@ _DISABLE = "SET enabled = :off, version = :next, updated_at = :at, updated_by = 
 
 
 class DynamoWebhookSystemWrites:
-    def __init__(self, client: Any, webhooks_table: str, audit_table: str) -> None:
+    def __init__(self, client: Any, webhooks_table: str, audit_table: str, operational_events_table: str) -> None:
         self._client = client
         self._webhooks = webhooks_table
         self._audit = audit_table
+        self._operational_events = DynamoOperationalEvents(client, operational_events_table)
 
-    def disable_gone(self, webhook: Webhook, at: datetime) -> bool:
-        """Disable the webhook and audit it, in one transaction, if it is still the version that was
-        delivered to and still enabled; False when an admin changed it meanwhile."""
+    def disable(self, webhook: Webhook, at: datetime, reason: DisableReason, detail: str) -> bool:
+        """Disable the webhook, audit it and record webhook.disabled, in one transaction, if it is still the
+        version that was delivered to and still enabled; False when an admin changed it meanwhile."""
         audit = AuditRecord(
             account_id=webhook.account_id,
             webhook_id=webhook.webhook_id,
@@ -36,8 +40,9 @@ class DynamoWebhookSystemWrites:
             recorded_at=at,
             changes={"enabled": FieldChange(before=True, after=False)},
             version=webhook.version + 1,
-            reason="the endpoint answered 410 Gone",
+            reason=detail,
         )
+        announced = webhook_disabled(webhook, reason=reason, detail=detail, disabled_by=DELIVER_ACTOR, at=at)
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -63,6 +68,7 @@ class DynamoWebhookSystemWrites:
                             "Item": audit_to_item(audit),
                         }
                     },
+                    self._operational_events.put_request(announced),
                 ]
             )
         except self._client.exceptions.TransactionCanceledException:

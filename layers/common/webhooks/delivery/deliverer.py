@@ -1,5 +1,6 @@
 """Delivering a batch of queue messages: read each webhook once, claim each attempt, sign, POST once
-per message (concurrently, bounded), log the batch's results in one write, queue retries.
+per message (concurrently, bounded), log the batch's results in one write, queue retries; then what the
+results mean for each endpoint (its circuit, its counters, operational events).
 
 Exactly one POST per (delivery id, attempt): each message's conditional claim is written before its
 POST, so a message SQS hands over twice (in the same batch or a later one) finds its attempt claimed
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from webhooks.catalogue import TEST_EVENT, Environment, matches
+from webhooks.catalogue import Environment
 from webhooks.delivery.attempt import (
     AttemptKey,
     BatchAttempt,
@@ -28,18 +28,20 @@ from webhooks.delivery.attempt import (
     in_turn,
     open_signing_secrets,
 )
+from webhooks.delivery.batch_health import BatchHealth, WebhookDisabler
 from webhooks.delivery.endpoint_guard import BatchCircuits, EndpointGuard
 from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import OutboundRequest, Sender
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
-from webhooks.delivery.retry import next_attempt_at, queue_until_due, sqs_delay_until
+from webhooks.delivery.retry import RETRIED_TRIGGERS, next_attempt_at, queue_until_due, sqs_delay_until
+from webhooks.delivery.rules import DeliveryRules
 from webhooks.delivery.signing import SIGNATURE_HEADER, encode_body, signed_headers
 from webhooks.domain.damage import DamagedWebhook
+from webhooks.domain.operational_events import DisableReason
 from webhooks.domain.webhook import RetryPolicy, Webhook
 
 # The request body is kept for redelivery only while a DynamoDB item (400 KB) can hold it.
 STORED_BODY_LIMIT_BYTES = 256 * 1024
-_RETRIED_TRIGGERS = frozenset({Trigger.EVENT, Trigger.RETRY})
 WebhookKey = tuple[str, str]  # (account_id, webhook_id)
 
 
@@ -61,20 +63,6 @@ class MessageQueue(Protocol):
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
 
 
-class WebhookDisabler(Protocol):
-    def disable_gone(self, webhook: Webhook, at: datetime) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRules:
-    """What the deployment delivers at all (template parameters)."""
-
-    permitted_environments: frozenset[Environment]
-    permitted_events: tuple[str, ...]
-    allow_http_for_development: bool
-    retention_days: int
-
-
 class Deliverer:
     def __init__(
         self,
@@ -86,6 +74,7 @@ class Deliverer:
         disabler: WebhookDisabler,
         rules: DeliveryRules,
         guard: EndpointGuard,
+        health: BatchHealth,
         concurrent_map: ConcurrentMap = in_turn,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         uniform: Callable[[float, float], float] = random.uniform,
@@ -97,6 +86,7 @@ class Deliverer:
         self._disabler = disabler
         self._rules = rules
         self._guard = guard
+        self._health = health
         self._map = concurrent_map
         self._clock = clock
         self._uniform = uniform
@@ -118,7 +108,8 @@ class Deliverer:
         open_signing_secrets(_open(attempts), now, self._map)
         list(self._map(self._claim_then_post, _open(attempts)))
         self._complete(_open(attempts))
-        self._guard.learn(attempts, circuits, self._clock())
+        learned_at = self._clock()
+        self._health.after_batch(attempts, circuits, self._guard.learn(attempts, circuits, learned_at), learned_at)
         return [attempt.final() for attempt in attempts]
 
     def _hold_back(self, attempts: list[BatchAttempt], now: datetime, in_slow_lane: bool) -> BatchCircuits:
@@ -160,7 +151,7 @@ class Deliverer:
         if isinstance(attempt.webhook, DamagedWebhook):
             damage = {"error_kind": ErrorKind.WEBHOOK_DAMAGED, "error_detail": attempt.webhook.detail}
             return pending.model_copy(update={"status": DeliveryStatus.FAILED, "completed_at": now} | damage)
-        skip = self._skip_reason(attempt.webhook, attempt.message)
+        skip = self._rules.skip_reason(attempt.webhook, attempt.message)
         if skip is None:
             return pending
         return pending.model_copy(update={"status": DeliveryStatus.SKIPPED, "error_kind": skip, "completed_at": now})
@@ -240,7 +231,7 @@ class Deliverer:
         disabled = (
             record.http_status == 410
             and self._policy(attempt) is not None
-            and self._disabler.disable_gone(webhook, completed_at)
+            and self._disabler.disable(webhook, completed_at, DisableReason.GONE, "the endpoint answered 410 Gone")
         )
         if record.next_attempt_at is not None:
             self._queue.send(
@@ -250,7 +241,7 @@ class Deliverer:
         return DeliveryOutcome(record.status.value, record, disabled)
 
     def _policy(self, attempt: BatchAttempt) -> RetryPolicy | None:
-        return attempt.claimed_webhook().retry_policy if attempt.message.trigger in _RETRIED_TRIGGERS else None
+        return attempt.claimed_webhook().retry_policy if attempt.message.trigger in RETRIED_TRIGGERS else None
 
     def _duplicate(self, message: DeliveryMessage, earlier: DeliveryRecord | None) -> DeliveryOutcome:
         """A duplicate of an attempt whose retry was logged but perhaps never queued (a crash between the
@@ -261,22 +252,6 @@ class Deliverer:
                 _next_attempt(message, earlier.next_attempt_at), sqs_delay_until(earlier.next_attempt_at, now)
             )
         return DeliveryOutcome("duplicate")
-
-    def _skip_reason(self, webhook: Webhook | None, message: DeliveryMessage) -> ErrorKind | None:
-        if webhook is None:
-            return ErrorKind.WEBHOOK_NOT_FOUND
-        if not webhook.enabled:
-            return ErrorKind.WEBHOOK_DISABLED
-        if webhook.environment != message.environment:
-            return ErrorKind.ENVIRONMENT_MISMATCH
-        if not webhook.subscribes_to(message.event):
-            return ErrorKind.NOT_SUBSCRIBED
-        if not webhook.accepts(message):
-            return ErrorKind.FILTERED_OUT
-        permitted_event = message.event == TEST_EVENT or matches(self._rules.permitted_events, message.event)
-        if message.environment not in self._rules.permitted_environments or not permitted_event:
-            return ErrorKind.NOT_PERMITTED
-        return None
 
     def _pending_record(self, message: DeliveryMessage, body: str, now: datetime) -> DeliveryRecord:
         return DeliveryRecord.of_message(

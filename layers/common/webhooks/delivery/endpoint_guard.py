@@ -63,6 +63,8 @@ class CircuitStore(Protocol):
 
 # (seconds, action) -> a function that cancels it: runs `action` once the seconds pass, unless cancelled.
 StartTimer = Callable[[float, Callable[[], None]], Callable[[], None]]
+# What a batch's results wrote: each endpoint's circuit before and after.
+CircuitChanges = dict[WebhookKey, tuple[Circuit, Circuit]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +224,9 @@ class EndpointGuard:
             circuit = self.circuits.read_many([key])[key]
         return circuit, 0, False
 
-    def learn(self, attempts: list[BatchAttempt], batch: BatchCircuits, now: datetime) -> None:
+    def learn(self, attempts: list[BatchAttempt], batch: BatchCircuits, now: datetime) -> CircuitChanges:
         """Each endpoint's results of the batch, in order, written onto its circuit with the batch's lease
-        given back."""
+        given back. Returns each circuit this wrote, as it was before and after."""
         results: dict[WebhookKey, list[bool]] = defaultdict(list)
         slow: set[WebhookKey] = set()
         for attempt in attempts:
@@ -234,12 +236,14 @@ class EndpointGuard:
                 if is_slow(attempt.sent, self.rules.policy):
                     slow.add(key)
 
-        def write(key: WebhookKey) -> None:
+        def write(key: WebhookKey) -> tuple[WebhookKey, tuple[Circuit, Circuit] | None]:
             released = batch.lease_id if key in batch.leased else None
             unwell = results.get(key, [])  # a read, not defaultdict's insert: this runs on the pool's threads
-            self._write_results(key, batch.circuits[key], unwell, now, slow=key in slow, released=released)
+            return key, self._write_results(key, batch.circuits[key], unwell, now, slow=key in slow, released=released)
 
-        list(self.concurrent_map(write, results.keys() | batch.leased))  # each endpoint's write at once
+        # Each endpoint's write at once.
+        written = self.concurrent_map(write, results.keys() | batch.leased)
+        return {key: change for key, change in written if change is not None}
 
     def _write_results(
         self,
@@ -250,17 +254,19 @@ class EndpointGuard:
         *,
         slow: bool,
         released: str | None = None,
-    ) -> None:
-        """Results written when they change the circuit; on a conflict, applied again to what was written."""
+    ) -> tuple[Circuit, Circuit] | None:
+        """Results written when they change the circuit; on a conflict, applied again to what was written.
+        Returns the circuit before and after the write (None: nothing written)."""
         for _ in range(_WRITE_ROUNDS):
             changed = after_results(circuit, unwell, self.rules.policy, now, self.uniform, slow=slow, released=released)
             if changed is circuit:
-                return
+                return None
             if self.circuits.save(changed):
                 self._cache[key] = (changed, now)
                 self._report(circuit, changed, now)
-                return
+                return circuit, changed
             circuit = self.circuits.read_many([key])[key]
+        return None
 
     def _report(self, before: Circuit, after: Circuit, now: datetime) -> None:
         if after.state is CircuitState.OPEN and before.state is not CircuitState.OPEN:

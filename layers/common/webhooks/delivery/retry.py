@@ -13,13 +13,15 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from webhooks.delivery.attempt import DeliveryOutcome
-from webhooks.delivery.message import DeliveryMessage
+from webhooks.delivery.message import DeliveryMessage, Trigger
 from webhooks.delivery.outbound import SendResult
 from webhooks.delivery.record import ErrorKind
 from webhooks.domain.webhook import RetryPolicy
 
 SQS_MAX_DELAY_SECONDS = 900
 MAX_ATTEMPTS = 10
+# The attempts a webhook's retry policy applies to: an event's own and its retries (not a manual resend).
+RETRIED_TRIGGERS = frozenset({Trigger.EVENT, Trigger.RETRY})
 _RETRYABLE_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 _RETRYABLE_ERRORS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.TLS, ErrorKind.DNS})
 

@@ -1,4 +1,5 @@
-"""Stream changes of the domain tables become events. Pure: no AWS, no Lambda.
+"""Stream changes of the domain tables (and of the operational events' table) become events. Pure: no AWS,
+no Lambda.
 
 One table-driven rule per (entity, change kind); each rule turns a change into zero or more event
 names. Routing (account, environment) comes from the image the payload is taken from: the new image,
@@ -7,13 +8,14 @@ or the old one for a removal. A change that cannot be routed is `Unroutable`, ne
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from webhooks.catalogue import Entity, Environment
+from webhooks.catalogue import DOMAIN_ENTITIES, OPERATIONAL_EVENT_NAMES, Entity, Environment, EventGroup
 from webhooks.domain.ids import event_id
 
 
@@ -48,6 +50,13 @@ class DerivedEvent:
     payload: dict[str, Any]
     previous_attributes: dict[str, Any] | None = None
     removed_by_ttl: bool = False
+    about_webhook_id: str | None = None  # an operational event's webhook
+    recovery: bool = False  # an operational event that may reach the webhook it is about (its recovery)
+
+    def is_sent_to(self, webhook_id: str) -> bool:
+        """Whether this event may go to the webhook: an operational event goes to the webhook it is about
+        only when it is the news of its recovery (the others say it is failing or disabled)."""
+        return self.recovery or webhook_id != self.about_webhook_id
 
 
 class UnroutableReason(StrEnum):
@@ -142,10 +151,14 @@ def _route(image: dict[str, Any], keys: dict[str, Any]) -> tuple[str, Environmen
     return account_id, Environment(environment)
 
 
-def derive(change: StreamChange, entity: Entity | None) -> list[DerivedEvent] | Unroutable:
-    """The events one stream change means; [] when it means none (equal images, a non-event update)."""
-    if entity is None:
+def derive(change: StreamChange, entity: Entity | EventGroup | None) -> list[DerivedEvent] | Unroutable:
+    """The events one stream change means; [] when it means none (equal images, a non-event update).
+    `entity` is what the change's table holds: an entity's records, or the operational events."""
+    if entity is EventGroup.OPERATIONAL:
+        return _operational(change)
+    if entity not in DOMAIN_ENTITIES:
         return Unroutable(UnroutableReason.UNKNOWN_TABLE, change.keys)
+    assert isinstance(entity, Entity)
     if change.kind not in ChangeKind.__members__.values():
         return Unroutable(UnroutableReason.UNKNOWN_CHANGE, change.keys)
     kind = ChangeKind(change.kind)
@@ -174,4 +187,32 @@ def derive(change: StreamChange, entity: Entity | None) -> list[DerivedEvent] | 
             removed_by_ttl=change.removed_by_ttl,
         )
         for name in RULES[entity, kind](old, new)
+    ]
+
+
+def _operational(change: StreamChange) -> list[DerivedEvent] | Unroutable:
+    """An operational event is its item's insertion (the item as webhooks.adapters.operational_events
+    writes it: `data` as JSON text); its later removal by TTL means nothing."""
+    if change.kind != ChangeKind.INSERT:
+        return []
+    item = change.new_image
+    if item is None:
+        return Unroutable(UnroutableReason.MISSING_IMAGE, change.keys)
+    if item.get("event") not in OPERATIONAL_EVENT_NAMES:
+        return Unroutable(UnroutableReason.UNKNOWN_CHANGE, change.keys)
+    route = _route(item, change.keys)
+    if isinstance(route, Unroutable):
+        return route
+    account_id, environment = route
+    return [
+        DerivedEvent(
+            event_id=str(item["event_id"]),
+            event=str(item["event"]),
+            account_id=account_id,
+            environment=environment,
+            occurred_at=datetime.fromisoformat(str(item["occurred_at"])),
+            payload=json.loads(str(item.get("data") or "{}")),
+            about_webhook_id=str(item["about_webhook_id"]),
+            recovery=item["event"] == "webhook.recovered",
+        )
     ]

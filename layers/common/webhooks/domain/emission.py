@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from webhooks.catalogue import Entity, Environment, matches
+from webhooks.catalogue import Entity, Environment, EventGroup, deployment_permits
 from webhooks.delivery.message import SQS_MAX_MESSAGE_BYTES, DeliveryMessage, Trigger
 from webhooks.delivery.record import DeliveryRecord, DeliveryStatus, ErrorKind
 from webhooks.domain.damage import DamagedWebhook
@@ -60,7 +60,7 @@ class Governance:
     events: tuple[str, ...]
 
     def permits(self, event: DerivedEvent) -> bool:
-        return event.environment in self.environments and matches(self.events, event.event)
+        return event.environment in self.environments and deployment_permits(self.events, event.event)
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Emitter:
         webhooks: WebhookSource,
         sender: MessageSender,
         delivery_log: DeliveryLogWriter,
-        table_entities: Mapping[str, Entity],
+        table_entities: Mapping[str, Entity | EventGroup],
         governance: Governance,
         delivery_log_retention_days: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -120,7 +120,11 @@ class Emitter:
         for position, event in derived.events:
             if failed is not None and position >= failed:
                 break
-            routed = [w for w in webhooks[event.account_id] if w.receives(event.event, event.environment)]
+            routed = [
+                w
+                for w in webhooks[event.account_id]
+                if w.receives(event.event, event.environment) and event.is_sent_to(w.webhook_id)
+            ]
             addressed = [(webhook, message_for(event, webhook.webhook_id)) for webhook in routed]
             receivers = [message for webhook, message in addressed if tests.passes(webhook, message)]
             report.filtered_out += len(routed) - len(receivers)

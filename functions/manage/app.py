@@ -11,6 +11,7 @@ from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_reader import DynamoDeliveryLogReader
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
@@ -34,7 +35,13 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     audit_trail = DynamoAuditTrail(clients.dynamodb, settings.audit_table)
     sealer = KmsSecretSealer(clients.kms, settings.secrets_key_id)
     management = WebhookManagement(
-        repository=DynamoWebhookRepository(clients.dynamodb, settings.webhooks_table, audit_trail, sealer),
+        repository=DynamoWebhookRepository(
+            clients.dynamodb,
+            settings.webhooks_table,
+            audit_trail,
+            sealer,
+            DynamoOperationalEvents(clients.dynamodb, settings.operational_events_table),
+        ),
         audit_trail=audit_trail,
         url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
         quota_per_account=settings.webhook_quota_per_account,

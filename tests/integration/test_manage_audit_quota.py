@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +17,7 @@ from tests.support.handlers import LoadedHandler
 from tests.support.manage_api import ADMIN, OTHER_ADMIN, ManageApi
 from tests.support.sealing import FakeSealer
 from webhooks.adapters.audit_log import DynamoAuditTrail
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.domain.audit import AuditAction, AuditRecord
 from webhooks.domain.errors import PreconditionFailed
@@ -105,7 +107,8 @@ def test_a_write_that_loses_a_race_leaves_no_audit_record(aws: MotoAws) -> None:
     # Given a stored webhook at version 1 (written through the repository, as the API does)
     client = aws.session.client("dynamodb")
     trail = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"])
-    repository = DynamoWebhookRepository(client, aws.deployed.tables["WebhooksTable"], trail, FakeSealer())
+    events = DynamoOperationalEvents(client, aws.deployed.tables["OperationalEventsTable"])
+    repository = DynamoWebhookRepository(client, aws.deployed.tables["WebhooksTable"], trail, FakeSealer(), events)
     webhook = a_webhook()
     repository.create(webhook, _record(webhook.webhook_id, AuditAction.CREATED), quota=5)
     # When a change based on an older version is written
@@ -149,3 +152,18 @@ def _record(webhook_id: str, action: AuditAction) -> AuditRecord:
     return AuditRecord(
         account_id="acme", webhook_id=webhook_id, actor="admin@acme", action=action, recorded_at=NOW + timedelta()
     )
+
+
+def test_an_admins_disabling_is_announced_as_webhook_disabled_in_the_same_write(api: ManageApi, aws: MotoAws) -> None:
+    # Given a webhook
+    created = api.create()
+    path = f"/webhooks/{created['webhook_id']}"
+    # When an admin renames it, then disables it, then enables it again
+    api("PATCH", path, body={"name": "Renamed"})
+    api("PATCH", path, body={"enabled": False})
+    api("PATCH", path, body={"enabled": True})
+    # Then one webhook.disabled was recorded for emit: the disabling, by that admin, with reason admin
+    (item,) = _scan(aws, "OperationalEventsTable")
+    assert (item["event"]["S"], item["about_webhook_id"]["S"]) == ("webhook.disabled", created["webhook_id"])
+    data = json.loads(item["data"]["S"])
+    assert (data["reason"], data["disabled_by"], data["webhook_name"]) == ("admin", ADMIN["sub"], "Renamed")

@@ -14,6 +14,7 @@ from tests.integration.conftest import MotoAws
 from tests.support.sealing import FakeSealer
 from tests.support.webhook_requests import create_bodies, patch_bodies
 from webhooks.adapters.audit_log import DynamoAuditTrail
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.api.schemas import WebhookCreate, WebhookUpdate
@@ -33,7 +34,9 @@ def stores(aws: MotoAws) -> tuple[WebhookManagement, DynamoWebhookStore]:
     trail = DynamoAuditTrail(client, aws.deployed.tables["AuditTable"])
     sealer = FakeSealer()
     management = WebhookManagement(
-        repository=DynamoWebhookRepository(client, table, trail, sealer),
+        repository=DynamoWebhookRepository(
+            client, table, trail, sealer, DynamoOperationalEvents(client, aws.deployed.tables["OperationalEventsTable"])
+        ),
         audit_trail=trail,
         url_policy=UrlPolicy(),
         quota_per_account=1_000_000,

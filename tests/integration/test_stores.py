@@ -20,6 +20,7 @@ from webhooks.adapters.delivery_item import item_to_record
 from webhooks.adapters.dynamo_batches import ROUNDS, KeysNotRead
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_ref
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.delivery.message import Trigger
@@ -130,7 +131,11 @@ def test_a_stored_webhook_that_does_not_read_back_is_read_as_damaged_apart_from_
     client.put_item(TableName=table, Item=to_item(document))
     store = DynamoWebhookStore(client, table, FakeSealer())
     repository = DynamoWebhookRepository(
-        client, table, DynamoAuditTrail(client, aws.deployed.tables["AuditTable"]), FakeSealer()
+        client,
+        table,
+        DynamoAuditTrail(client, aws.deployed.tables["AuditTable"]),
+        FakeSealer(),
+        DynamoOperationalEvents(client, aws.deployed.tables["OperationalEventsTable"]),
     )
     reads: dict[str, Callable[[], Sequence[Webhook | DamagedWebhook | None]]] = {
         "deliver's batch read": lambda: list(

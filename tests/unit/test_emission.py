@@ -9,14 +9,21 @@ import pytest
 
 from tests.support.builders import NOW, a_damaged_webhook, a_license, a_stream_change, a_webhook
 from tests.support.fakes import FakeDeliveryLog, FakeQueue, FakeWebhookSource
-from webhooks.catalogue import Entity, Environment
+from webhooks.adapters.dynamo_codec import from_item
+from webhooks.adapters.operational_events import operational_event_item
+from webhooks.catalogue import Entity, Environment, EventGroup
 from webhooks.delivery.message import Trigger
 from webhooks.delivery.record import DeliveryStatus, ErrorKind
 from webhooks.domain.derivation import StreamChange
 from webhooks.domain.emission import Emitter, Governance, UnreadableRecord
 from webhooks.domain.ids import delivery_id, event_id
+from webhooks.domain.operational_events import OperationalEvent, webhook_failing, webhook_recovered
 
-ENTITIES = {"licenses-dev": Entity.LICENSE, "products-dev": Entity.PRODUCT}
+ENTITIES: dict[str, Entity | EventGroup] = {
+    "licenses-dev": Entity.LICENSE,
+    "products-dev": Entity.PRODUCT,
+    "operational-events-dev": EventGroup.OPERATIONAL,
+}
 EVERYTHING = Governance(frozenset(Environment), ("*",))
 
 
@@ -67,6 +74,41 @@ def test_an_event_goes_to_each_webhook_that_receives_it() -> None:
     assert report.first_failed is None
     assert report.messages_enqueued == 3
     assert report.events == {"license.created": 1}
+
+
+def _recorded(event: OperationalEvent, number: int) -> StreamChange:
+    """The operational event's item as its table's stream hands it to emit."""
+    item = from_item(operational_event_item(event))
+    return a_stream_change(
+        new=item, table_name="operational-events-dev", sequence_number=str(200 + number), stream_event_id=f"op-{number}"
+    )
+
+
+def test_operational_events_reach_their_subscribers_but_not_the_webhook_they_are_about_until_it_recovers() -> None:
+    # Given a failing webhook subscribed to webhook.*, a monitor subscribed to webhook.*, and one to everything
+    failing = a_webhook(webhook_id="failing", events=frozenset({"webhook.*"}))
+    source = FakeWebhookSource(
+        [
+            failing,
+            a_webhook(webhook_id="monitor", events=frozenset({"webhook.*"})),
+            a_webhook(webhook_id="all", events=frozenset({"*"})),
+        ]
+    )
+    queue = FakeQueue()
+    down_since = NOW - timedelta(minutes=5)
+    events = [
+        webhook_failing(failing, consecutive_failures=5, down_since=down_since, retry_at=NOW, at=down_since),
+        webhook_recovered(failing, down_since=down_since, at=NOW),
+    ]
+    # When the failing and the recovered events are recorded
+    report = _emitter(source, queue).emit([_recorded(event, number) for number, event in enumerate(events)])
+    # Then the monitor gets both; the webhook itself only its recovery; `*` (domain events) neither
+    sent = sorted((message.event, message.webhook_id) for message in queue.enqueued)
+    assert sent == [("webhook.failing", "monitor"), ("webhook.recovered", "failing"), ("webhook.recovered", "monitor")]
+    body = next(m for m in queue.enqueued if m.event == "webhook.failing").body()
+    assert body["payload"]["webhook_id"] == "failing"
+    assert body["event_id"] == events[0].event_id
+    assert report.first_failed is None
 
 
 def test_a_payload_filter_keeps_back_what_it_does_not_match_with_no_message_and_no_record() -> None:

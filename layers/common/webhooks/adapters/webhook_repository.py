@@ -1,4 +1,5 @@
-"""The management write side: each change of a webhook and its audit record in one DynamoDB transaction.
+"""The management write side: each change of a webhook and its audit record in one DynamoDB transaction
+(with the operational events it announces, such as an admin's disabling: webhook.disabled).
 
 Versions guard every write (optimistic concurrency). The per-account quota is a counter item in the
 webhooks table (webhook_id "#quota") updated in the same transaction as the put or delete, with the
@@ -7,13 +8,14 @@ condition `count < quota` on create, so concurrent creates cannot overshoot the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from webhooks.adapters.audit_log import DynamoAuditTrail
 from webhooks.adapters.dynamo_batches import query_items
 from webhooks.adapters.dynamo_codec import to_item
 from webhooks.adapters.keys import webhook_key
+from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.webhook_store import (
     FIRST_WEBHOOK_ID,
     QUOTA_ITEM_ID,
@@ -25,6 +27,7 @@ from webhooks.adapters.webhook_store import (
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.errors import Conflict, PreconditionFailed, QuotaExceeded
+from webhooks.domain.operational_events import OperationalEvent
 from webhooks.domain.webhook import Webhook
 
 _PAGE_SIZE = 100
@@ -42,8 +45,16 @@ def _still_at(version: int | None) -> dict[str, Any]:
 
 
 class DynamoWebhookRepository:
-    def __init__(self, client: Any, webhooks_table: str, audit_trail: DynamoAuditTrail, sealer: SecretSealer) -> None:
+    def __init__(
+        self,
+        client: Any,
+        webhooks_table: str,
+        audit_trail: DynamoAuditTrail,
+        sealer: SecretSealer,
+        operational_events: DynamoOperationalEvents,
+    ) -> None:
         self._client = client
+        self._operational_events = operational_events
         self._table = webhooks_table
         self._sealer = sealer
         self._store = DynamoWebhookStore(client, webhooks_table, sealer)
@@ -91,7 +102,13 @@ class DynamoWebhookRepository:
         if failed is not None:
             raise Conflict("a webhook with this id already exists; retry")
 
-    def replace(self, webhook: Webhook, expected_version: int, audit: AuditRecord) -> None:
+    def replace(
+        self,
+        webhook: Webhook,
+        expected_version: int,
+        audit: AuditRecord,
+        announced: Sequence[OperationalEvent] = (),
+    ) -> None:
         put = {
             "Put": {
                 "TableName": self._table,
@@ -99,7 +116,8 @@ class DynamoWebhookRepository:
                 **_still_at(expected_version),
             }
         }
-        self._guarded([put, self._audit_trail.put_request(audit)], expected_version)
+        events = [self._operational_events.put_request(event) for event in announced]
+        self._guarded([put, self._audit_trail.put_request(audit), *events], expected_version)
 
     def delete(self, webhook: Webhook | DamagedWebhook, audit: AuditRecord) -> None:
         delete = {

@@ -6,7 +6,7 @@ transaction), guarded by the version it was based on. Ports are Protocols; adapt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import WebhookDraft, WebhookPatch
 from webhooks.domain.errors import Conflict, NotFound, PreconditionFailed
 from webhooks.domain.ids import new_webhook_id
+from webhooks.domain.operational_events import OperationalEvent, disabled_by_admin
 from webhooks.domain.principal import Principal
 from webhooks.domain.signing_keys import SignatureScheme, new_secret, showable
 from webhooks.domain.url_policy import UrlPolicy
@@ -41,8 +42,11 @@ class WebhookRepository(Protocol):
     def create(self, webhook: Webhook, audit: AuditRecord, quota: int) -> None:
         """Store a new webhook and its audit record; QuotaExceeded when the account is full."""
 
-    def replace(self, webhook: Webhook, expected_version: int, audit: AuditRecord) -> None:
-        """Store a changed webhook and its audit record; PreconditionFailed unless still at expected_version."""
+    def replace(
+        self, webhook: Webhook, expected_version: int, audit: AuditRecord, announced: Sequence[OperationalEvent] = ()
+    ) -> None:
+        """Store a changed webhook, its audit record and the operational events the change announces;
+        PreconditionFailed unless still at expected_version."""
 
     def delete(self, webhook: Webhook | DamagedWebhook, audit: AuditRecord) -> None:
         """Delete a webhook (PreconditionFailed unless still at webhook.version, or still there when
@@ -170,7 +174,10 @@ class WebhookManagement:
             return current, None
         updated = self._next_version(changed, principal)
         audit = self._audit(principal, updated, action_for_update(changes), changes)
-        self._write(lambda: self._repository.replace(updated, current.version, audit), if_match)
+        # An admin's disabling is announced as webhook.disabled, as deliver's own are.
+        disabled = "enabled" in changes and not changes["enabled"].after
+        announced = [disabled_by_admin(current, principal.subject, audit.recorded_at)] if disabled else []
+        self._write(lambda: self._repository.replace(updated, current.version, audit, announced), if_match)
         return updated, showable(secret) if secret else None
 
     def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:

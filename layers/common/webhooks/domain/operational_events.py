@@ -94,6 +94,12 @@ def webhook_disabled(
     return _event("webhook.disabled", webhook, at, f"{webhook.webhook_id}\x1f{webhook.version + 1}", data)
 
 
+def disabled_by_admin(webhook: Webhook, admin: str, at: datetime) -> OperationalEvent:
+    return webhook_disabled(
+        webhook, reason=DisableReason.ADMIN, detail=f"disabled by {admin}", disabled_by=admin, at=at
+    )
+
+
 def delivery_exhausted(webhook: Webhook, record: DeliveryRecord) -> OperationalEvent:
     """The delivery's last attempt under the retry policy failed: no retry follows (recover sends it again)."""
     at = record.completed_at or record.requested_at

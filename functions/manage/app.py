@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
@@ -11,12 +12,13 @@ from webhooks.adapters.aws_clients import AwsClients
 from webhooks.adapters.delivery_log_reader import DynamoDeliveryLogReader
 from webhooks.adapters.delivery_queue import SqsDeliveryQueue
 from webhooks.adapters.endpoint_circuits import DynamoEndpointCircuits
+from webhooks.adapters.endpoint_stats import DynamoEndpointStats
 from webhooks.adapters.operational_events import DynamoOperationalEvents
 from webhooks.adapters.secret_sealer import KmsSecretSealer
 from webhooks.adapters.webhook_repository import DynamoWebhookRepository
 from webhooks.adapters.webhook_store import DynamoWebhookStore
 from webhooks.adapters.webhook_system_writes import DynamoWebhookSystemWrites
-from webhooks.api import delivery_routes, filter_routes, webhook_routes
+from webhooks.api import delivery_routes, filter_routes, stats_routes, webhook_routes
 from webhooks.api.docs import register_docs
 from webhooks.api.problems import only_json_bodies, register_problem_handlers
 from webhooks.api.request_body import body_reader
@@ -25,6 +27,7 @@ from webhooks.config import ManageSettings
 from webhooks.delivery.endpoint_health import EndpointStates
 from webhooks.delivery_log.queries import DeliveryQueries
 from webhooks.delivery_log.redelivery import ManualDeliveries
+from webhooks.delivery_log.statistics import WebhookStatistics
 from webhooks.domain.management import WebhookManagement
 from webhooks.domain.url_policy import UrlPolicy
 from webhooks.observability import instrument
@@ -50,6 +53,10 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     webhooks = DynamoWebhookStore(clients.dynamodb, settings.webhooks_table, sealer)
     delivery_log = DynamoDeliveryLogReader(clients.dynamodb, settings.deliveries_table)
     queries = DeliveryQueries(webhooks, delivery_log)
+    retention = timedelta(days=settings.delivery_log_retention_days)
+    statistics = WebhookStatistics(
+        webhooks, DynamoEndpointStats(clients.dynamodb, settings.endpoint_stats_table, retention)
+    )
     manual = ManualDeliveries(
         webhooks,
         delivery_log,
@@ -73,10 +80,12 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
     app.include_router(filter_routes.router)  # before /webhooks/<webhook_id>: its path is static
     app.include_router(webhook_routes.router)
     app.include_router(delivery_routes.router)
+    app.include_router(stats_routes.router)
     app.dependency_overrides[webhook_routes.management] = lambda: management
     app.dependency_overrides[webhook_routes.endpoint_states] = lambda: endpoints
     app.dependency_overrides[delivery_routes.queries] = lambda: queries
     app.dependency_overrides[delivery_routes.manual] = lambda: manual
+    app.dependency_overrides[stats_routes.statistics] = lambda: statistics
     register_problem_handlers(app)
     register_docs(app)
     app.get("/events", tags=["events"], summary="The event catalogue (the same for every account)")(list_events)

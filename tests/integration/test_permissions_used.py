@@ -32,7 +32,7 @@ def test_manage_performs_every_action_it_is_granted(aws: MotoAws, handler_for: C
         TableName=aws.deployed.tables["DeliveriesTable"], Item=record_to_item(delivery)
     )
     # When the admin lists, reads, reveals its secrets, reads its audit, sends a test event, reads its
-    # deliveries (by webhook, by delivery and by event) and deletes it
+    # deliveries (by webhook, by delivery and by event) and its stats, disables it and deletes it
     answers = [
         api("GET", "/webhooks"),
         api("GET", path),
@@ -42,10 +42,12 @@ def test_manage_performs_every_action_it_is_granted(aws: MotoAws, handler_for: C
         api("GET", f"{path}/deliveries"),
         api("GET", f"{path}/deliveries/{delivery.delivery_id}"),
         api("GET", "/deliveries", query={"event_id": delivery.event_id}),
+        api("GET", f"{path}/stats"),
+        api("PATCH", path, body={"enabled": False}),
         api("DELETE", path),
     ]
     # Then each was answered, and between them every declared action was performed
-    assert [answer.status for answer in answers] == [200, 200, 200, 200, 202, 200, 200, 200, 204]
+    assert [answer.status for answer in answers] == [200, 200, 200, 200, 202, 200, 200, 200, 200, 200, 204]
     assert manage.performed == AwsCallRecorder.declared("ManageFunction")
 
 

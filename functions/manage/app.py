@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from webhooks.api.request_body import body_reader
 from webhooks.api.schemas import EventCatalogue
 from webhooks.config import ManageSettings
 from webhooks.delivery.endpoint_health import EndpointStates
+from webhooks.delivery.endpoint_stats import EndpointSummaries
 from webhooks.delivery_log.queries import DeliveryQueries
 from webhooks.delivery_log.redelivery import ManualDeliveries
 from webhooks.delivery_log.statistics import WebhookStatistics
@@ -49,14 +51,17 @@ def build(settings: ManageSettings, clients: AwsClients) -> APIGatewayHttpResolv
         url_policy=UrlPolicy(settings.allow_http_for_development, settings.allow_loopback_urls),
         quota_per_account=settings.webhook_quota_per_account,
     )
-    endpoints = EndpointStates(DynamoEndpointCircuits(clients.dynamodb, settings.endpoint_circuits_table))
+    retention = timedelta(days=settings.delivery_log_retention_days)
+    counters = DynamoEndpointStats(clients.dynamodb, settings.endpoint_stats_table, retention)
+    # A page's webhooks' counters are read at once (one Query each), so a list costs one round trip of them.
+    endpoints = EndpointStates(
+        DynamoEndpointCircuits(clients.dynamodb, settings.endpoint_circuits_table),
+        EndpointSummaries(counters, ThreadPoolExecutor(max_workers=8, thread_name_prefix="summaries").map),
+    )
     webhooks = DynamoWebhookStore(clients.dynamodb, settings.webhooks_table, sealer)
     delivery_log = DynamoDeliveryLogReader(clients.dynamodb, settings.deliveries_table)
     queries = DeliveryQueries(webhooks, delivery_log)
-    retention = timedelta(days=settings.delivery_log_retention_days)
-    statistics = WebhookStatistics(
-        webhooks, DynamoEndpointStats(clients.dynamodb, settings.endpoint_stats_table, retention)
-    )
+    statistics = WebhookStatistics(webhooks, counters)
     manual = ManualDeliveries(
         webhooks,
         delivery_log,

@@ -26,7 +26,8 @@ from tests.support.template_facts import (
 from webhooks.permissions import FUNCTION_ACTIONS
 
 FUNCTIONS = ["DeliverFunction", "EmitFunction", "ManageFunction"]
-DOMAIN_TABLES = ["LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable"]
+# The tables whose streams emit reads: the domain tables and the operational events'.
+STREAMED_TABLES = ["LicensesTable", "ActivationsTable", "ProductsTable", "ContractsTable", "OperationalEventsTable"]
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 QUEUE_POLL_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
@@ -36,8 +37,8 @@ RUNTIME_GRANTS: dict[str, dict[str, set[str]]] = {
     "ManageFunction": {"ManageLogGroup:*": LOG_ACTIONS},
     "EmitFunction": {
         "EmitLogGroup:*": LOG_ACTIONS,
-        **{f"{table}.StreamArn": STREAM_READ_ACTIONS for table in DOMAIN_TABLES},
-        **{f"{table}/stream/*": {"dynamodb:ListStreams"} for table in DOMAIN_TABLES},
+        **{f"{table}.StreamArn": STREAM_READ_ACTIONS for table in STREAMED_TABLES},
+        **{f"{table}/stream/*": {"dynamodb:ListStreams"} for table in STREAMED_TABLES},
         "EmitFailureQueue": {"sqs:SendMessage"},
     },
     "DeliverFunction": {
@@ -138,12 +139,12 @@ def test_each_function_may_only_write_its_own_log_group(function: str) -> None:
 def test_the_emit_role_reads_exactly_the_streams_its_mappings_consume() -> None:
     # Given the streams emit's event source mappings read
     sources = {logical_resource(mapping["EventSourceArn"]) for mapping in event_source_mappings("EmitFunction")}
-    assert sources == {f"{table}.StreamArn" for table in DOMAIN_TABLES}
+    assert sources == {f"{table}.StreamArn" for table in STREAMED_TABLES}
     # When the emit role's StreamSource policy is read
     stream_grants = statement_grants(role_policies("EmitFunction", tracing=False)["StreamSource"])
     # Then it reads those four streams and lists only those tables' streams, nothing else
     assert stream_grants == dict.fromkeys(sources, STREAM_READ_ACTIONS) | {
-        f"{table}/stream/*": {"dynamodb:ListStreams"} for table in DOMAIN_TABLES
+        f"{table}/stream/*": {"dynamodb:ListStreams"} for table in STREAMED_TABLES
     }
 
 

@@ -72,3 +72,22 @@ def test_another_accounts_webhook_has_no_stats(api: ManageApi) -> None:
     answer = api("GET", f"/webhooks/{webhook_id}/stats", caller=OTHER_ADMIN)
     assert answer.status == 404
     assert answer.problem_type == "not-found"
+
+
+def test_the_list_and_get_views_carry_each_webhooks_last_day(api: ManageApi, aws: MotoAws) -> None:
+    # Given two webhooks, the first with 1 success and 1 failure this hour, the second with nothing sent
+    busy, idle = api.create()["webhook_id"], api.create(name="Idle")["webhook_id"]
+    now = datetime.now(UTC)
+    results = [SendResult(http_status=200, duration_ms=20), SendResult(error_kind=ErrorKind.CONNECTION)]
+    _counters(aws).add("acme", busy, hour_of(now), tally(results, now))
+    # When the list is read (one call for the whole page), and the first webhook alone
+    listed = {item["webhook_id"]: item["endpoint"] for item in api("GET", "/webhooks").body["items"]}
+    alone = api("GET", f"/webhooks/{busy}").body["endpoint"]
+    # Then each carries its own summary and 24 sparkline points, the same in both views
+    assert (listed[busy]["attempts_24h"], listed[busy]["success_rate_24h"]) == (2, 0.5)
+    assert listed[busy]["last_success_at"] is not None
+    assert listed[busy]["last_24h"][-1]["succeeded"] == 1
+    assert listed[busy]["last_24h"][-1]["failed"] == 1
+    assert (listed[idle]["attempts_24h"], listed[idle]["success_rate_24h"]) == (0, None)
+    assert len(listed[idle]["last_24h"]) == 24
+    assert alone == listed[busy]

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tests.support.builders import NOW, a_webhook
-from tests.support.fakes import InMemoryCircuits
+from tests.support.fakes import InMemoryCircuits, InMemoryEndpointStats
 from webhooks.delivery.circuit import Circuit, CircuitState
 from webhooks.delivery.endpoint_health import EndpointHealth, EndpointState, EndpointStates, endpoint_health
+from webhooks.delivery.endpoint_stats import EndpointSummaries, hour_of, tally
+from webhooks.delivery.outbound import SendResult
+from webhooks.delivery.record import ErrorKind
 
 DOWN_SINCE = NOW - timedelta(hours=2)
 
@@ -66,7 +69,12 @@ def test_a_page_of_webhooks_is_read_in_one_call_and_none_for_an_empty_page() -> 
     circuits.circuits[("acme", "down")] = a_circuit(
         webhook_id="down", state=CircuitState.OPEN, open_until=NOW + timedelta(seconds=30), opened_at=NOW, version=5
     )
-    states = EndpointStates(circuits, clock=lambda: NOW)
+    counters = InMemoryEndpointStats()
+    an_hour_ago = hour_of(NOW) - timedelta(hours=1)
+    failed = SendResult(http_status=500, error_kind=ErrorKind.HTTP_STATUS, duration_ms=30)
+    answered = SendResult(http_status=200, duration_ms=20)
+    counters.add("acme", "down", an_hour_ago, tally([answered, failed, failed, failed], an_hour_ago))
+    states = EndpointStates(circuits, EndpointSummaries(counters, clock=lambda: NOW), clock=lambda: NOW)
     # When their states are read
     health = states.of([a_webhook(webhook_id="up"), a_webhook(webhook_id="down")])
     # Then each has its own, from one read
@@ -75,6 +83,12 @@ def test_a_page_of_webhooks_is_read_in_one_call_and_none_for_an_empty_page() -> 
         "down": EndpointState.CIRCUIT_OPEN,
     }
     assert len(circuits.reads) == 1
+    # And each carries its last day: rate, counts, the hour in its sparkline's 24 points
+    down = health["down"].summary
+    assert (down.attempts_24h, down.success_rate_24h, down.last_success_at) == (4, 0.25, an_hour_ago)
+    assert len(down.last_24h) == 24
+    assert down.last_24h[-2] == (an_hour_ago, 1, 3)
+    assert health["up"].summary.success_rate_24h is None
     # And an empty page reads nothing
     assert states.of([]) == {}
     assert len(circuits.reads) == 1

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, Strict
 
 from webhooks.api.bodies import Input, Output
-from webhooks.catalogue import CATALOGUE, Environment
-from webhooks.delivery.endpoint_health import EndpointHealth, EndpointState
+from webhooks.api.endpoint_schemas import EndpointView
+from webhooks.catalogue import CATALOGUE, Environment, EventGroup
+from webhooks.delivery.endpoint_health import EndpointHealth
 from webhooks.domain.audit import AuditRecord
 from webhooks.domain.damage import DamagedWebhook
 from webhooks.domain.drafts import (
@@ -72,25 +73,6 @@ class SecretRotation(_Input):
     )
 
 
-class EndpointView(Output):
-    """The endpoint as deliver sees it now: its circuit breaker."""
-
-    state: EndpointState = Field(
-        description="`healthy`; `failing` (failures in a row, fewer than open the circuit); `slow_lane` (it answers "
-        "slowly, so it is served by the slow lane until `slow_lane_until`); `rate_limited` (this second's POSTs "
-        "under its `rate_limit_per_second` are taken; the rest wait); `circuit_open` (its messages wait, not "
-        "POSTed, until `open_until`); `probing` (one attempt at a time decides whether it closes)."
-    )
-    consecutive_failures: int = Field(
-        description="Attempts in a row that timed out, could not connect, or got 5xx/429."
-    )
-    open_until: datetime | None = Field(description="End of the circuit's current open period, if it opened.")
-    down_since: datetime | None = Field(description="When its circuit first opened in this run of failures.")
-    slow_lane_until: datetime | None = Field(
-        description="While its attempts are slow: until when the slow lane serves it."
-    )
-
-
 def previous_secret_expires_at(webhook: Webhook) -> datetime | None:
     return max((secret.expires_at for secret in webhook.secrets[1:] if secret.expires_at), default=None)
 
@@ -132,7 +114,7 @@ class WebhookView(Output):
             events=sorted(webhook.events),
             previous_secret_expires_at=previous_secret_expires_at(webhook),
             public_key=webhook.secrets[0].public_key,
-            endpoint=EndpointView.from_fields(endpoint),
+            endpoint=EndpointView.of(endpoint),
         )
 
 
@@ -264,6 +246,10 @@ class EventTypeView(Output):
     name: str
     entity: str
     description: str
+    group: EventGroup = Field(
+        description="`domain` (licenses, activations, products, contracts: what `*` subscribes to) or "
+        "`operational` (the webhook system about your webhooks: subscribe by name or `webhook.*`/`delivery.*`)."
+    )
 
 
 class EventCatalogue(Output):
@@ -272,7 +258,10 @@ class EventCatalogue(Output):
     @classmethod
     def current(cls) -> EventCatalogue:
         return cls(
-            items=[EventTypeView(name=e.name, entity=e.entity.value, description=e.description) for e in CATALOGUE]
+            items=[
+                EventTypeView(name=e.name, entity=e.entity.value, description=e.description, group=e.group)
+                for e in CATALOGUE
+            ]
         )
 
 

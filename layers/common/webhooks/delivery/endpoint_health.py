@@ -1,15 +1,16 @@
-"""What an admin is shown of a webhook's endpoint: its circuit breaker as deliver last wrote it, read
-in one batch for a page of webhooks."""
+"""What an admin is shown of a webhook's endpoint: its circuit breaker as deliver last wrote it (read in
+one batch for a page of webhooks) and its last day's deliveries from the hourly counters."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
 from webhooks.delivery.circuit import Circuit, CircuitState, rate_used_now
+from webhooks.delivery.endpoint_stats import EndpointSummaries, HealthSummary
 from webhooks.domain.webhook import Webhook
 
 
@@ -29,6 +30,7 @@ class EndpointHealth:
     open_until: datetime | None = None
     down_since: datetime | None = None
     slow_lane_until: datetime | None = None
+    summary: HealthSummary = field(default_factory=HealthSummary)
 
 
 def endpoint_health(circuit: Circuit, now: datetime, rate_limit: int | None = None) -> EndpointHealth:
@@ -58,18 +60,27 @@ class CircuitReader(Protocol):
 
 
 class EndpointStates:
-    def __init__(self, circuits: CircuitReader, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        circuits: CircuitReader,
+        summaries: EndpointSummaries,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._circuits = circuits
+        self._summaries = summaries
         self._clock = clock
 
     def of(self, webhooks: Sequence[Webhook]) -> dict[str, EndpointHealth]:
-        """Each webhook's endpoint health by webhook id (one read for all of them; none for none)."""
+        """Each webhook's endpoint health by webhook id: one read of the circuits for all of them, and each
+        one's counters read at once (none for none)."""
         if not webhooks:
             return {}
-        circuits = self._circuits.read_many((webhook.account_id, webhook.webhook_id) for webhook in webhooks)
+        keys = [(webhook.account_id, webhook.webhook_id) for webhook in webhooks]
+        circuits = self._circuits.read_many(keys)
+        summaries = self._summaries.of(keys)
         now = self._clock()
         limits = {webhook.webhook_id: webhook.rate_limit_per_second for webhook in webhooks}
         return {
-            webhook_id: endpoint_health(circuit, now, limits.get(webhook_id))
-            for (_, webhook_id), circuit in circuits.items()
+            key[1]: replace(endpoint_health(circuit, now, limits.get(key[1])), summary=summaries[key])
+            for key, circuit in circuits.items()
         }

@@ -141,9 +141,10 @@ def test_no_delivery_exhausted_without_a_retry_policy_or_about_an_operational_ev
 
 
 def test_a_webhook_down_longer_than_allowed_is_disabled_with_the_reason() -> None:
-    # Given an endpoint whose circuit opened six hours ago and is still open, with a limit of five hours
+    # Given an endpoint whose circuit opened six hours ago and is still open, with a limit of five hours,
+    # and a webhook last changed a day ago
     world = World(auto_disable_after=timedelta(hours=5))
-    world.webhooks.add(a_webhook(version=2))
+    world.webhooks.add(a_webhook(version=2, updated_at=NOW - timedelta(days=1)))
     opened_at = NOW - timedelta(hours=6)
     world.circuits.circuits[WEBHOOK_KEY] = _open_circuit(open_until=NOW + timedelta(minutes=5), opened_at=opened_at)
     # When a batch holds its messages back
@@ -159,9 +160,21 @@ def test_a_webhook_down_longer_than_allowed_is_disabled_with_the_reason() -> Non
     )
 
 
+def test_a_webhook_enabled_again_by_an_admin_gets_the_whole_period_again() -> None:
+    # Given an endpoint down for six hours (limit five), whose webhook an admin enabled again an hour ago
+    world = World(auto_disable_after=timedelta(hours=5))
+    world.webhooks.add(a_webhook(version=4, updated_at=NOW - timedelta(hours=1)))
+    opened_at = NOW - timedelta(hours=6)
+    world.circuits.circuits[WEBHOOK_KEY] = _open_circuit(open_until=NOW + timedelta(minutes=5), opened_at=opened_at)
+    # When a batch holds its messages back
+    world.deliver(_messages(2))
+    # Then it stays enabled: the period counts from the admin's change
+    assert world.webhooks.disabled == []
+
+
 def test_a_webhook_down_for_less_than_the_limit_stays_enabled() -> None:
     world = World(auto_disable_after=timedelta(hours=5))
-    world.webhooks.add(a_webhook())
+    world.webhooks.add(a_webhook(updated_at=NOW - timedelta(days=1)))
     world.circuits.circuits[WEBHOOK_KEY] = _open_circuit(
         open_until=NOW + timedelta(minutes=5), opened_at=NOW - timedelta(hours=4)
     )

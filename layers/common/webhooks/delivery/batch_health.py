@@ -73,14 +73,15 @@ class BatchHealth:
                 logger.exception("operational events not recorded", extra={"events": [e.event for e in events]})
         latest = read.circuits | {key: after for key, (_, after) in changes.items()}
         for key, webhook in webhooks.items():
-            if key in latest and webhook.enabled and self._down_too_long(latest[key], at):
+            if key in latest and webhook.enabled and self._down_too_long(latest[key], webhook, at):
                 self._disable(webhook, latest[key], at)
 
-    def _down_too_long(self, circuit: Circuit, at: datetime) -> bool:
-        """Open (or probing) with no success since it first opened, for longer than the deployment allows."""
+    def _down_too_long(self, circuit: Circuit, webhook: Webhook, at: datetime) -> bool:
+        """Open (or probing) with no success since it first opened, for longer than the deployment allows,
+        and no change to the webhook in that time: an admin who enables it again gives it the whole period."""
         if circuit.state is CircuitState.CLOSED or circuit.opened_at is None:
             return False
-        return at - circuit.opened_at >= self._auto_disable_after
+        return at - max(circuit.opened_at, webhook.updated_at) >= self._auto_disable_after
 
     def _disable(self, webhook: Webhook, circuit: Circuit, at: datetime) -> None:
         assert circuit.opened_at is not None

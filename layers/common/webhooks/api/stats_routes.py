@@ -38,15 +38,7 @@ class HourView(Output):
 
     @classmethod
     def of(cls, stats: HourlyStats) -> HourView:
-        return cls(
-            hour=stats.hour,
-            attempts=stats.attempts,
-            succeeded=stats.succeeded,
-            failed=stats.failed,
-            failed_by_kind=stats.failed_by_kind,
-            p50_ms=stats.percentile_ms(0.5),
-            p95_ms=stats.percentile_ms(0.95),
-        )
+        return cls.from_fields(stats, p50_ms=stats.percentile_ms(0.5), p95_ms=stats.percentile_ms(0.95))
 
 
 class StatsView(Output):

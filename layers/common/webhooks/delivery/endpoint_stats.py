@@ -150,10 +150,8 @@ SUMMARY_LOOKBACK = timedelta(days=7)
 
 def summarize(hours: Sequence[HourlyStats], now: datetime) -> HealthSummary:
     """The summary of one webhook's hours read over `SUMMARY_LOOKBACK` up to `now`."""
-    current = hour_of(now)
-    day = [current - HOUR * back for back in range(23, -1, -1)]
-    by_hour = {stats.hour: stats for stats in hours}
-    recent = [by_hour.get(hour, HourlyStats(hour)) for hour in day]
+    next_hour = hour_of(now) + HOUR
+    recent = every_hour(hours, next_hour - 24 * HOUR, next_hour)
     return HealthSummary(
         attempts_24h=sum(stats.attempts for stats in recent),
         succeeded_24h=sum(stats.succeeded for stats in recent),

@@ -17,6 +17,7 @@ from typing import Any
 
 from webhooks.catalogue import DOMAIN_ENTITIES, OPERATIONAL_EVENT_NAMES, Entity, Environment, EventGroup
 from webhooks.domain.ids import event_id
+from webhooks.domain.operational_events import may_reach
 
 
 class ChangeKind(StrEnum):
@@ -51,12 +52,9 @@ class DerivedEvent:
     previous_attributes: dict[str, Any] | None = None
     removed_by_ttl: bool = False
     about_webhook_id: str | None = None  # an operational event's webhook
-    recovery: bool = False  # an operational event that may reach the webhook it is about (its recovery)
 
     def is_sent_to(self, webhook_id: str) -> bool:
-        """Whether this event may go to the webhook: an operational event goes to the webhook it is about
-        only when it is the news of its recovery (the others say it is failing or disabled)."""
-        return self.recovery or webhook_id != self.about_webhook_id
+        return may_reach(self.event, self.about_webhook_id, webhook_id)
 
 
 class UnroutableReason(StrEnum):
@@ -213,6 +211,5 @@ def _operational(change: StreamChange) -> list[DerivedEvent] | Unroutable:
             occurred_at=datetime.fromisoformat(str(item["occurred_at"])),
             payload=json.loads(str(item.get("data") or "{}")),
             about_webhook_id=str(item["about_webhook_id"]),
-            recovery=item["event"] == "webhook.recovered",
         )
     ]

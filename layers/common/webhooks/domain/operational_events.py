@@ -41,9 +41,13 @@ class OperationalEvent:
     data: dict[str, Any]
 
     def is_sent_to(self, webhook_id: str) -> bool:
-        """The webhook an event is about is failing, disabled, or failed this delivery: only its recovery
-        can reach it (sending it the news of its own failure would fail, and count against it again)."""
-        return webhook_id != self.about_webhook_id or self.event == RECOVERED
+        return may_reach(self.event, self.about_webhook_id, webhook_id)
+
+
+def may_reach(event: str, about_webhook_id: str | None, webhook_id: str) -> bool:
+    """The webhook an event is about is failing, disabled, or failed this delivery: only its recovery can
+    reach it (sending it the news of its own failure would fail, and count against it again)."""
+    return webhook_id != about_webhook_id or event == RECOVERED
 
 
 def _event(name: str, webhook: Webhook, at: datetime, identity: str, data: dict[str, Any]) -> OperationalEvent:

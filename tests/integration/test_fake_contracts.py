@@ -278,10 +278,11 @@ def test_a_gone_webhook_is_disabled_in_a_change_of_the_deliver_functions_own(web
     webhooks.store(delivered)
     # When its endpoint answered 410 Gone to the version delivered to
     disabled = webhooks.writes.disable(delivered, NOW + timedelta(minutes=1), DisableReason.GONE, "410 Gone")
-    # Then it is disabled as a change of its own, made by the deliver function
+    # Then it is disabled as a change of its own, made by the deliver function, which says when
     assert disabled is True
+    at = NOW + timedelta(minutes=1)
     assert webhooks.reads.get("acme", delivered.webhook_id) == delivered.model_copy(
-        update={"enabled": False, "version": 4, "updated_at": NOW + timedelta(minutes=1), "updated_by": DELIVER_ACTOR}
+        update={"enabled": False, "disabled_at": at, "version": 4, "updated_at": at, "updated_by": DELIVER_ACTOR}
     )
 
 

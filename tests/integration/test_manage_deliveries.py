@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -209,3 +209,24 @@ def test_recover_keeps_to_the_callers_account_and_role(
     answer = api("POST", f"/webhooks/{logged['webhook_id']}/deliveries/recover", body=body, caller=caller)
     assert answer.status == status
     assert _queued(aws) == []
+
+
+def test_enabling_a_disabled_webhook_answers_when_it_was_disabled_to_recover_from(api: ManageApi, aws: MotoAws) -> None:
+    # Given a webhook, never disabled, that an admin disables
+    webhook_id = api.create(url="https://hooks.example.com/a")["webhook_id"]
+    path = f"/webhooks/{webhook_id}"
+    assert api("GET", path).body["disabled_at"] is None
+    disabled = api("PATCH", path, body={"enabled": False}).body
+    assert disabled["disabled_at"] == disabled["updated_at"]
+    # and an event that came as it was disabled, skipped for that reason
+    skipped = {"webhook_id": webhook_id, "delivery_id": "msg_paused", "event_id": "evt_paused"}
+    at = datetime.fromisoformat(disabled["disabled_at"])
+    _log(aws, **skipped, requested_at=at, status=DeliveryStatus.SKIPPED, error_kind=ErrorKind.WEBHOOK_DISABLED)
+
+    # When the admin enables it again
+    enabled = api("PATCH", path, body={"enabled": True}).body
+
+    # Then the answer still says when it was disabled, and recovering from then queues what it missed
+    assert (enabled["enabled"], enabled["disabled_at"]) == (True, disabled["disabled_at"])
+    answer = api("POST", f"{path}/deliveries/recover", body={"since": enabled["disabled_at"]})
+    assert [(q["delivery_id"], q["attempt"]) for q in answer.body["queued"]] == [("msg_paused", 2)]

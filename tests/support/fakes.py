@@ -75,7 +75,8 @@ class InMemoryWebhooks:
             return False
         self.disabled.append(webhook.webhook_id)
         self.announced.append(webhook_disabled(stored, reason=reason, detail=detail, disabled_by=DELIVER_ACTOR, at=at))
-        changes = {"enabled": False, "version": stored.version + 1, "updated_at": at, "updated_by": DELIVER_ACTOR}
+        changes = {"enabled": False, "disabled_at": at, "version": stored.version + 1}
+        changes |= {"updated_at": at, "updated_by": DELIVER_ACTOR}
         self.add(stored.model_copy(update=changes))
         return True
 

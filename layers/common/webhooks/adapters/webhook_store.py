@@ -84,6 +84,7 @@ class WebhookItem(BaseModel):
     # As JSON text: exactly the numbers the admin wrote (a DynamoDB map would turn them into decimals).
     filter: str | None = None
     version: int
+    disabled_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     created_by: str
@@ -107,6 +108,7 @@ class WebhookItem(BaseModel):
             connect_timeout_ms=round(webhook.connect_timeout_seconds * 1000),
             read_timeout_ms=round(webhook.read_timeout_seconds * 1000),
             version=webhook.version,
+            disabled_at=webhook.disabled_at,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
             created_by=webhook.created_by,

@@ -19,7 +19,7 @@ from webhooks.domain.operational_events import DisableReason, webhook_disabled
 from webhooks.domain.webhook import Webhook
 
 DELIVER_ACTOR = "system:deliver"
-_DISABLE = "SET enabled = :off, version = :next, updated_at = :at, updated_by = :by"
+_DISABLE = "SET enabled = :off, disabled_at = :at, version = :next, updated_at = :at, updated_by = :by"
 
 
 class DynamoWebhookSystemWrites:

@@ -100,6 +100,11 @@ class WebhookView(Output):
     )
     previous_secret_expires_at: datetime | None = Field(description="End of a rotation's grace period, if running.")
     version: int
+    disabled_at: datetime | None = Field(
+        description="When it was last disabled (by an admin, a 410 Gone, or its endpoint staying down); kept when "
+        "it is enabled again, so that POST /webhooks/{id}/deliveries/recover with this `since` sends what failed "
+        "or was skipped since then. Null if it was never disabled."
+    )
     created_at: datetime
     updated_at: datetime
     created_by: str

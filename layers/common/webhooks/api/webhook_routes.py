@@ -164,6 +164,8 @@ def get_webhook(webhook_id: str, caller: Caller, service: Management, endpoints:
     tags=["webhooks"],
     responses=responses(HTTPStatus.OK, UpdatedWebhook, 404, 409, 412),
     summary="Change, enable or disable; repairs a damaged webhook when it sets every damaged field",
+    description="Enabling a webhook answers with `disabled_at`, when it was disabled: recover what failed or was "
+    "skipped while it was down with POST /webhooks/{id}/deliveries/recover and `since` set to it.",
 )
 def update_webhook(
     webhook_id: str,

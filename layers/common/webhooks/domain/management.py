@@ -122,6 +122,7 @@ class WebhookManagement:
             webhook_id=new_webhook_id(),
             account_id=principal.account_id,
             secrets=(SigningSecret(value=SecretStr(secret), created_at=now),),
+            disabled_at=None if draft.enabled else now,
             created_at=now,
             updated_at=now,
             created_by=principal.subject,
@@ -172,10 +173,12 @@ class WebhookManagement:
         changes = changes_between(current, changed)
         if not changes:
             return current, None
+        disabled = "enabled" in changes and not changes["enabled"].after
         updated = self._next_version(changed, principal)
+        if disabled:
+            updated = updated.model_copy(update={"disabled_at": updated.updated_at})
         audit = self._audit(principal, updated, action_for_update(changes), changes)
         # An admin's disabling is announced as webhook.disabled, as deliver's own are.
-        disabled = "enabled" in changes and not changes["enabled"].after
         announced = [disabled_by_admin(current, principal.subject, audit.recorded_at)] if disabled else []
         self._write(lambda: self._repository.replace(updated, current.version, audit, announced), if_match)
         return updated, showable(secret) if secret else None

@@ -135,6 +135,8 @@ class Webhook(BaseModel):
     rate_limit_per_second: RateLimit | None = None
     filter: PayloadFilter | None = None
     version: int = Field(default=1, ge=1, description="Raised by every change; the ETag.")
+    # Kept when it is enabled again: what failed or was skipped since then is what an admin recovers.
+    disabled_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     created_by: str

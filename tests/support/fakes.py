@@ -20,7 +20,7 @@ from webhooks.delivery.batch_health import BatchHealth
 from webhooks.delivery.circuit import Circuit, CircuitPolicy
 from webhooks.delivery.deliverer import Deliverer
 from webhooks.delivery.endpoint_guard import CircuitStore, EndpointGuard, GuardRules, StartTimer
-from webhooks.delivery.endpoint_stats import EndpointStatsRecorder, HourlyStats, HourTally
+from webhooks.delivery.endpoint_stats import EndpointStatsRecorder, HourlyStats, HourTally, hour_of
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
 from webhooks.delivery.record import DeliveryRecord
@@ -115,7 +115,7 @@ class InMemoryCircuits:
 @dataclass
 class InMemoryEndpointStats:
     """Hourly counters as DynamoEndpointStats keeps them: each add adds to the hour's counts, the latest
-    times replace earlier ones (tests/integration/test_fake_contracts.py holds the two to the same scenarios)."""
+    times replace earlier ones (tests/integration/test_endpoint_stats_store.py holds the two to the same scenarios)."""
 
     stored: dict[tuple[str, str, datetime], HourlyStats] = field(default_factory=dict)
     adds: int = 0
@@ -139,7 +139,7 @@ class InMemoryEndpointStats:
             (
                 stats
                 for (account, webhook, hour), stats in self.stored.items()
-                if (account, webhook) == (account_id, webhook_id) and since <= hour < until
+                if (account, webhook) == (account_id, webhook_id) and hour_of(since) <= hour < until
             ),
             key=lambda stats: stats.hour,
         )

@@ -44,8 +44,8 @@ class HourTally:
 
 
 def tally(results: Sequence[SendResult], at: datetime) -> HourTally:
-    """The counters one batch's POSTs to one webhook add. A failure's kind is its error kind, or
-    `http_status` for an answer that was not 2xx."""
+    """The counters one batch's POSTs to one webhook add, each failure under its error kind (the sender
+    names an answer that was not 2xx `http_status`)."""
     failed = Counter(result.error_kind.value for result in results if not result.succeeded and result.error_kind)
     buckets = Counter(bisect_left(DURATION_BOUNDS_MS, result.duration_ms) for result in results)
     succeeded = sum(result.succeeded for result in results)
@@ -98,7 +98,7 @@ class StatsStore(Protocol):
         ...
 
     def hours(self, account_id: str, webhook_id: str, since: datetime, until: datetime) -> list[HourlyStats]:
-        """The webhook's hours in [since, until) that have counters, oldest first."""
+        """The webhook's hours that overlap [since, until) and have counters, oldest first."""
         ...
 
 

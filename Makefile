@@ -95,7 +95,7 @@ openapi: install ## Regenerate docs/openapi.json from the manage routes and mode
 	$(PY) -m tools.generate_openapi
 
 portal-screenshots: install system-packages ## Refresh docs/portal-*.png from a run of the portal's browser tests
-	PORTAL_SCREENSHOTS_DIR=docs $(VENV)/bin/pytest tests/e2e/test_portal.py --no-cov -q
+	PORTAL_SCREENSHOTS_DIR=docs $(VENV)/bin/pytest tests/e2e/test_portal.py tests/e2e/test_portal_health.py --no-cov -q
 
 docs: install ## Regenerate the event examples of the receiving guide and the OpenAPI webhooks (a test fails on drift)
 	$(PY) -m tools.generate_event_examples

@@ -28,6 +28,7 @@ TABLES = {
     "webhooks": "WebhooksTable",
     "deliveries": "DeliveriesTable",
     "audit": "AuditTable",
+    "endpoint_stats": "EndpointStatsTable",
 }
 QUEUES = {
     "delivery": "DeliveryQueue",

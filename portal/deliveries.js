@@ -2,6 +2,7 @@
 // delivery's attempts.
 import { path } from "./api.js";
 import { h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
+import { healthPanel } from "./health.js";
 
 const STATUSES = ["succeeded", "failed", "skipped", "pending", "unknown"];
 const TEST_EVENT = "webhook.test";
@@ -68,12 +69,13 @@ function attemptRow(webhookId, attempt) {
 const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 /**
- * Sends again every delivery whose latest attempt since a time the admin picks failed, or was skipped while
- * the webhook was disabled: the API answers one page per call, so this follows `next_cursor` (same since and
- * until) until the range is done.
+ * Sends again every delivery whose latest attempt since a time the admin picks (by default `since`, else a day
+ * ago) failed, or was skipped while the webhook was disabled: the API answers one page per call, so this
+ * follows `next_cursor` (same since and until) until the range is done; `onRecovered(queued)` then.
  */
-function recoverDialog(screen, webhook, onRecovered) {
-  const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(new Date(Date.now() - 24 * 3600_000)) });
+export function recoverDialog(screen, webhook, { since: from = null, onRecovered = () => {} } = {}) {
+  const start = from ? new Date(from) : new Date(Date.now() - 24 * 3600_000);
+  const since = h("input", { type: "datetime-local", name: "since", value: toLocalInput(start) });
   const recover = async (close) => {
     const url = path("webhooks", webhook.webhook_id, "deliveries", "recover");
     let body = { since: toInstant(since.value) };
@@ -161,9 +163,10 @@ export async function logScreen(screen, catalogue, webhookId, filters, navigate)
       { class: "toolbar" },
       h("h2", {}, "Deliveries of ", webhook.name),
       h("button", { type: "button", onclick: sendTest }, "Send test event"),
-      h("button", { type: "button", onclick: () => recoverDialog(screen, webhook, recovered) }, "Recover failed…"),
+      h("button", { type: "button", onclick: () => recoverDialog(screen, webhook, { onRecovered: recovered }) }, "Recover failed…"),
       h("button", { type: "button", onclick: () => log.reload().catch((error) => screen.problem(error)) }, "Refresh"),
     ),
+    healthPanel(screen, webhook),
     filtersForm(catalogue, filters, navigate, webhookId),
     h(
       "table",

@@ -1,7 +1,9 @@
 // The webhook list: status (with the endpoint's circuit when it is not healthy), last delivery outcome, enable/disable, test event, rotate secret, links to
 // edit (and delete), the delivery log and the change history; stored webhooks that do not read back apart.
 import { path } from "./api.js";
-import { clearBanner, h, openDialog, pagedRows, replace, statusBadge, when } from "./dom.js";
+import { recoverDialog } from "./deliveries.js";
+import { clearBanner, h, openDialog, pagedRows, replace, when } from "./dom.js";
+import { daySummary, sparkline } from "./health.js";
 
 /**
  * A secret, shown once: it lives only in this element (never in storage, history or the console),
@@ -71,8 +73,12 @@ function rotateDialog(screen, webhook, onRotated) {
 async function setEnabled(screen, webhook, enabled, reload) {
   try {
     // No If-Match: "set enabled" means the same whatever else changed since the list was read.
-    await screen.api("PATCH", path("webhooks", webhook.webhook_id), { body: { enabled } });
-    screen.banner("info", `${webhook.name} is ${enabled ? "enabled" : "disabled"}.`);
+    const { data: changed } = await screen.api("PATCH", path("webhooks", webhook.webhook_id), { body: { enabled } });
+    // Enabled again: what failed, or was skipped, while it was down is one Recover away.
+    const recover = enabled && changed.disabled_at
+      ? h("button", { type: "button", class: "link", onclick: () => recoverDialog(screen, changed, { since: changed.disabled_at }) }, "Recover what failed since it was disabled…")
+      : null;
+    screen.banner("info", `${webhook.name} is ${enabled ? "enabled" : "disabled"}. `, recover);
     await reload();
   } catch (error) {
     screen.problem(error);
@@ -88,21 +94,9 @@ async function sendTest(screen, webhook) {
   }
 }
 
-function lastDelivery(screen, webhook) {
-  const cell = h("td", { class: "last-delivery", "data-testid": "last-delivery" }, h("span", { class: "muted" }, "…"));
-  screen
-    .api("GET", path("webhooks", webhook.webhook_id, "deliveries"), { query: { limit: 1 } })
-    .then(({ data }) => {
-      const [latest] = data.items;
-      replace(
-        cell,
-        latest
-          ? [statusBadge(latest.status), " ", latest.http_status ?? "", h("div", { class: "muted" }, latest.event, " · ", when(latest.requested_at))]
-          : h("span", { class: "muted" }, "none yet"),
-      );
-    })
-    .catch(() => replace(cell, h("span", { class: "muted" }, "unavailable")));
-  return cell;
+// The last day, from the list call's own `endpoint` summary: no read per row.
+function lastDay(webhook) {
+  return h("td", { class: "last-day", "data-testid": "last-24h" }, sparkline(webhook.endpoint.last_24h), h("div", { class: "muted" }, daySummary(webhook.endpoint)));
 }
 
 /** The endpoint as deliver sees it (its circuit breaker); nothing more while it is healthy. */
@@ -134,7 +128,7 @@ function row(screen, webhook, { reload, showSecret }) {
       h("span", { class: `badge ${webhook.enabled ? "enabled" : "disabled"}` }, webhook.enabled ? "enabled" : "disabled"),
       endpointState(webhook.endpoint),
     ),
-    lastDelivery(screen, webhook),
+    lastDay(webhook),
     h(
       "td",
       { class: "row-actions" },
@@ -207,7 +201,7 @@ export async function listScreen(screen) {
     h(
       "table",
       { class: "webhooks" },
-      h("thead", {}, h("tr", {}, ["Webhook", "Environment", "Events", "Status", "Last delivery", ""].map((title) => h("th", {}, title)))),
+      h("thead", {}, h("tr", {}, ["Webhook", "Environment", "Events", "Status", "Last 24 hours", ""].map((title) => h("th", {}, title)))),
       webhooks.body,
     ),
     webhooks.more,

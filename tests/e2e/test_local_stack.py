@@ -33,7 +33,16 @@ def test_stack_json_names_the_endpoints_tables_and_queues(local_stack: RunningSt
     assert info.api_url == f"http://127.0.0.1:{local_stack.environ['LOCAL_API_PORT']}"
     assert info.aws_endpoint == f"http://127.0.0.1:{local_stack.environ['LOCAL_AWS_PORT']}"
     assert info.region == "us-east-1"
-    assert set(info.tables) == {"licenses", "activations", "products", "contracts", "webhooks", "deliveries", "audit"}
+    assert set(info.tables) == {
+        "licenses",
+        "activations",
+        "products",
+        "contracts",
+        "webhooks",
+        "deliveries",
+        "audit",
+        "endpoint_stats",
+    }
     assert set(info.queues) == {"delivery", "delivery_dlq", "emit_failures"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import BrowserContext, expect
@@ -12,7 +12,7 @@ from playwright.sync_api import BrowserContext, expect
 from local.jwt_keys import token_claims
 from tests.e2e.conftest import DELIVERY_SECONDS, RunningStack
 from tests.support.local_stack import wait_for
-from tests.support.portal import Portal, registered, webhook_state
+from tests.support.portal import Portal, delivered_test_event, registered, webhook_state
 from tests.support.receivers import Receiver
 from webhooks.domain.principal import Role
 
@@ -64,7 +64,17 @@ def test_an_admin_disables_and_enables_a_webhook(portal: Portal, receiver: Recei
 
     row.get_by_role("button", name="Enable").click()
     expect(row.locator(".badge.enabled")).to_have_text("enabled")
-    assert webhook_state(local_stack, account, webhook["webhook_id"])["enabled"] is True
+    enabled = webhook_state(local_stack, account, webhook["webhook_id"])
+    assert enabled["enabled"] is True
+
+    # Enabled again, the portal offers to recover what failed from the minute it was disabled
+    portal.banner().get_by_role("button", name="Recover what failed since it was disabled…").click()
+    since = portal.page.locator("dialog.recover input[name=since]")
+    chosen = portal.page.evaluate("(input) => new Date(input.value).toISOString()", since.element_handle())
+    disabled_at = datetime.fromisoformat(enabled["disabled_at"])
+    assert datetime.fromisoformat(chosen) == disabled_at.replace(second=0, microsecond=0)
+    portal.page.locator("dialog.recover").get_by_role("button", name="Send them again").click()
+    expect(portal.banner()).to_contain_text("0 failed deliveries queued again.")
 
 
 def test_a_test_event_shows_in_the_delivery_log_and_redelivers(
@@ -140,28 +150,38 @@ def test_an_admin_recovers_what_failed_while_the_endpoint_refused(
     ]
 
 
-def test_the_list_shows_each_webhooks_last_delivery_outcome(portal: Portal, receiver: Receiver, local_stack, account):
+def test_the_list_shows_each_webhooks_last_day_from_the_list_call_alone(
+    portal: Portal, receiver: Receiver, local_stack, account
+):
+    # Given a webhook whose endpoint refuses and one whose endpoint accepts, each sent a test event
     refusing = registered(local_stack, account, receiver.url("/client-error"), name="CRM import")
     accepting = registered(local_stack, account, receiver.url("/ok"), name="Billing sync", events=["*"])
     for webhook in (refusing, accepting):
-        status, _, _ = local_stack.request(
-            "POST", f"/webhooks/{webhook['webhook_id']}/test", token=local_stack.token(account)
+        delivered_test_event(local_stack, account, webhook["webhook_id"])
+
+    # When the list is shown, once the API's views count both POSTs
+    def counted() -> bool:
+        return all(
+            webhook_state(local_stack, account, w["webhook_id"])["endpoint"]["attempts_24h"]
+            for w in (refusing, accepting)
         )
-        assert status == 202
 
-    def last_delivery(webhook: dict[str, Any]) -> str:
-        return portal.row(webhook["webhook_id"]).get_by_test_id("last-delivery").inner_text()
+    assert wait_for(counted, timeout_seconds=DELIVERY_SECONDS)
+    requests = portal.requests_to("/webhooks")
+    per_row = [portal.requests_to(f"/webhooks/{w['webhook_id']}/deliveries") for w in (refusing, accepting)]
+    portal.page.reload()
+    portal.page.wait_for_load_state("networkidle")
 
-    def both_settled() -> bool:
-        # An attempt in flight shows as pending (claimed, no answer yet); the outcome comes after it.
-        portal.page.reload()
-        portal.page.wait_for_load_state("networkidle")
-        shown = [last_delivery(webhook) for webhook in (refusing, accepting)]
-        return all("webhook.test" in text and "pending" not in text for text in shown)
-
-    assert wait_for(both_settled, timeout_seconds=DELIVERY_SECONDS)
-    assert "failed 400" in last_delivery(refusing)
-    assert "succeeded 200" in last_delivery(accepting)
+    # Then each row shows its last day in words and as a sparkline: one failed bar, one succeeded bar
+    refused_day, accepted_day = (portal.row(w["webhook_id"]).get_by_test_id("last-24h") for w in (refusing, accepting))
+    expect(refused_day).to_contain_text("0% of 1 succeeded in 24 h")
+    expect(refused_day).to_contain_text("last failure")
+    expect(accepted_day).to_contain_text("100% of 1 succeeded in 24 h")
+    expect(refused_day.locator("svg.sparkline rect.failed")).to_have_count(1)
+    expect(refused_day.locator("svg.sparkline rect.succeeded")).to_have_count(0)
+    expect(accepted_day.locator("svg.sparkline rect.succeeded")).to_have_count(1)
+    # And all of it came with the one list call: no read per row
+    assert ([r.method for r in requests], [len(made) for made in per_row]) == (["GET"], [0, 0])
     portal.screenshot("list")
 
 

@@ -79,6 +79,13 @@ BENCHMARKS = [
         operator.le,
     ),
     Benchmark(
+        "bench_cost.py",
+        "DynamoDB write units per delivery, worst of three cases (1 KB, 10 KB, 1 KB with 20 % retried)",
+        "the floor: one log write per delivery (its last record, written once)",
+        1.5,
+        operator.le,
+    ),
+    Benchmark(
         "bench_cold_import.py",
         "cold import, worst handler / its own target",
         "`import boto3` + one client, fresh process (per handler below)",
@@ -144,6 +151,7 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
             f"ratio {ratio}, before any code of ours.",
         ]
     lines += isolation_section(runs)
+    lines += cost_section(runs)
     lines += ["", "## End to end through the local stack (`make load`)", ""]
     if load is None:
         lines.append("No load run yet: `make load` (N = 10,000 by default) writes the figures this section shows.")
@@ -192,6 +200,24 @@ def isolation_section(runs: list[Run]) -> list[str]:
             met = "yes" if float(value) <= float(flat_target) else "**no**"
             lines.append(f"| {kind} | backlog {larger} / backlog {smaller} = {value} | <= {flat_target} | {met} |")
     return lines
+
+
+def cost_section(runs: list[Run]) -> list[str]:
+    """bench_cost.py's bill per million deliveries (the table it prints) and its counts per delivery."""
+    output = [line for item in runs if item.benchmark.script == "bench_cost.py" for line in item.output]
+    table = [line for line in output if line.startswith("|")]
+    if not table:
+        return []
+    return [
+        "",
+        "## What a delivery costs on AWS (`bench/bench_cost.py`)",
+        "",
+        "Dollars per million deliveries: the requests and DynamoDB units counted in the run (per case under Raw",
+        "output), at the list prices written in the script. Lambda GB-s are the handlers' measured time here,",
+        "against the emulator, at the template's memory size: an upper bound, AWS's own calls answer faster.",
+        "",
+        *table,
+    ]
 
 
 def every_benchmark() -> list[Benchmark]:

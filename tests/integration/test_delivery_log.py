@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from tests.integration.conftest import MotoAws
 from tests.support.aws_faults import DynamoFaults
@@ -81,14 +82,32 @@ def test_the_stored_item_keeps_what_dynamodb_works_with_apart_and_the_attempt_wh
         TableName=aws.deployed.tables["DeliveriesTable"],
         Key={"delivery_id": {"S": record.delivery_id}, "attempt": {"N": "1"}},
     )["Item"]
-    # Then keys, index keys, filters and the TTL are attributes, the rest one JSON document
+    # Then keys, index keys, filters and the TTL are attributes, the rest two JSON documents: the outcome, and
+    # what was sent and came back
     assert set(item) == {
         "delivery_id", "attempt", "webhook_ref", "account_id", "event_id", "event", "status", "requested_at",
-        "expires_at", "detail",
+        "expires_at", "detail", "content",
     }  # fmt: skip
-    assert json.loads(item["detail"]["S"])["request_headers"] == record.request_headers
+    assert json.loads(item["content"]["S"])["request_headers"] == record.request_headers
+    assert json.loads(item["detail"]["S"])["http_status"] == record.http_status
+    assert "request_headers" not in json.loads(item["detail"]["S"])
     # And it reads back as the same record
     assert _log(aws).attempts(record.delivery_id) == [record]
+
+
+def test_the_indexes_keep_an_attempts_outcome_and_the_table_what_was_sent(aws: MotoAws) -> None:
+    # Given an answered attempt that sent a body and got one back
+    record = a_delivery_record(request_body='{"id": "lic_1"}', response_excerpt="ok", http_status=200)
+    log = _log(aws)
+    log.complete_all([record])
+    # When it is read from a page of the webhook's log, by its event, and by its delivery
+    [listed], _ = log.page_for_webhook(record.account_id, record.webhook_id, DeliveryFilters(), None, 10)
+    [by_event] = log.for_event(record.event_id, record.account_id)
+    [attempt] = log.attempts(record.delivery_id)
+    # Then the indexes give its outcome without what was sent and came back; the delivery's read gives all of it
+    sent: dict[str, Any] = {"request_body": None, "request_headers": {}, "response_excerpt": None}
+    assert listed == by_event == record.model_copy(update=sent)
+    assert attempt == record
 
 
 def test_a_webhooks_deliveries_page_newest_first_with_filters_and_cursors(aws: MotoAws) -> None:

@@ -197,11 +197,12 @@ def _split[T](items: list[T], size: int) -> list[list[T]]:
 
 def test_a_webhooks_attempts_page_newest_first_and_only_its_own(delivery_log: LogUnderTest) -> None:
     # Given acme's webhook's nine attempts among others'
-    newest_first = _seed_history(delivery_log.log)
+    newest_first = [record.without_content() for record in _seed_history(delivery_log.log)]
     # When they are paged through four at a time, and in pages that end exactly on the last one
     by_four = _all_pages(delivery_log.log, DeliveryFilters(), limit=4)
     by_nine = _all_pages(delivery_log.log, DeliveryFilters(), limit=9)
-    # Then every one comes once, newest first, and the last page says there is no more
+    # Then every one comes once, newest first, without what was sent (a page shows outcomes), and the last
+    # page says there is no more
     assert by_four == _split(newest_first, 4)
     assert by_nine == [newest_first]
 

@@ -176,10 +176,14 @@ def test_when_the_result_cannot_be_logged_the_attempt_shows_as_unknown_and_is_ne
     assert claim.status is DeliveryStatus.PENDING
     seen = as_seen_at(claim, claim.requested_at + timedelta(minutes=5))
     assert (seen.status, seen.error_kind) == (DeliveryStatus.UNKNOWN, ErrorKind.CRASHED)
-    # And when SQS hands the same message over again (the fault passed), nothing is posted a second time
+    # And when SQS hands the same message over again (the fault passed), nothing is posted a second time,
+    # and the claim (written without the body, which the result was to write) is given the body that was
+    # sent, so an admin can still redeliver it
     fault.clear()
     assert deliver(event) == NO_FAILURES
     assert receiver.paths() == ["/ok"]
+    kept = _record(aws, f"msg_{webhook.webhook_id}")
+    assert (kept.status, kept.request_body) == (DeliveryStatus.PENDING, receiver.requests[0].body.decode())
 
 
 def test_a_webhook_disabled_while_its_messages_are_queued_gets_nothing_and_each_skip_is_logged(

@@ -19,6 +19,7 @@ from tests.support.receivers import Receiver
 from tests.support.streams import Platform
 from webhooks.adapters.delivery_item import record_to_item
 from webhooks.catalogue import Environment
+from webhooks.delivery.record import DeliveryStatus
 from webhooks.domain.webhook import RetryPolicy
 
 
@@ -92,8 +93,18 @@ def test_deliver_performs_every_action_it_is_granted(
     slow_again = a_delivery_message(
         delivery_id="msg_slow_again", webhook_id="wh-slow", environment=Environment.DEVELOPMENT
     ).model_dump_json()
+    # And a message of the ok one whose earlier handling crashed after its claim (pending, without the body)
+    crashed = a_delivery_message(
+        delivery_id="msg_crashed", webhook_id="wh-ok", environment=Environment.DEVELOPMENT
+    ).model_dump_json()
+    claim = a_delivery_record(
+        delivery_id="msg_crashed", webhook_id="wh-ok", status=DeliveryStatus.PENDING, request_body=None
+    )
+    aws.session.client("dynamodb").put_item(
+        TableName=aws.deployed.tables["DeliveriesTable"], Item=record_to_item(claim, claim="crashed-invocation")
+    )
     # When a batch with a message for each is delivered, then another message for the slow one
-    response = deliver(sqs_event(*messages))
+    response = deliver(sqs_event(*messages, crashed))
     moved = deliver(sqs_event(slow_again))
     # Then each was posted (the 503 retried later, the 410 disabling its webhook, the slow one flagged and its
     # next message moved to the slow lane), and every declared action was performed

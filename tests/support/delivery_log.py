@@ -28,6 +28,9 @@ class DeliveryLogTable:
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         return self.writer.complete_all(records)
 
+    def keep_content(self, record: DeliveryRecord) -> None:
+        self.writer.keep_content(record)
+
     def attempts(self, delivery_id: str) -> list[DeliveryRecord]:
         return self.reader.attempts(delivery_id)
 

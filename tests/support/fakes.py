@@ -23,7 +23,7 @@ from webhooks.delivery.endpoint_guard import CircuitStore, EndpointGuard, GuardR
 from webhooks.delivery.endpoint_stats import EndpointStatsRecorder, HourlyStats, HourTally, hour_of
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
-from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 from webhooks.delivery.resend import DeferralQueue
 from webhooks.delivery.rules import DeliveryRules
 from webhooks.delivery.timers import TimersOnOneThread
@@ -248,6 +248,14 @@ class InMemoryDeliveryLog:
             return Claim(token=token)
         return Claim(token=None, earlier=self.records[key])
 
+    def keep_content(self, record: DeliveryRecord) -> None:
+        """As the adapter's conditional update: only onto a pending claim that has no content yet."""
+        stored = self.records.get(attempt_key(record))
+        sent = {"request_body": record.request_body, "request_headers": record.request_headers}
+        sent["response_excerpt"] = record.response_excerpt
+        if stored is not None and stored.status is DeliveryStatus.PENDING and stored.request_body is None:
+            self.records[attempt_key(record)] = stored.model_copy(update=sent)
+
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         for record in records:
             if attempt_key(record) not in self.unwritable_results:
@@ -262,7 +270,8 @@ class InMemoryDeliveryLog:
     def page_for_webhook(
         self, account_id: str, webhook_id: str, filters: DeliveryFilters, start: LogPosition | None, limit: int
     ) -> tuple[list[DeliveryRecord], LogPosition | None]:
-        """As the by-webhook index answers: newest first, `since` and `until` inclusive, from after `start`."""
+        """As the by-webhook index answers: newest first, `since` and `until` inclusive, from after `start`;
+        each attempt without what was sent and came back, which the index does not keep."""
 
         def position(record: DeliveryRecord) -> tuple[str, str, int]:
             return sortable_time(record.requested_at), record.delivery_id, record.attempt
@@ -281,7 +290,7 @@ class InMemoryDeliveryLog:
             key=position,
             reverse=True,
         )
-        page = matching[:limit]
+        page = [record.without_content() for record in matching[:limit]]
         if len(matching) <= limit:
             return page, None
         last = page[-1]

@@ -41,7 +41,7 @@ FUNCTION_ACTIONS: Final[dict[str, dict[str, frozenset[str]]]] = {
     "DeliverFunction": {
         "WebhooksTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}),
         "AuditTable": frozenset({"dynamodb:PutItem"}),
-        "DeliveriesTable": frozenset({"dynamodb:PutItem", "dynamodb:BatchWriteItem"}),
+        "DeliveriesTable": frozenset({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}),
         "EndpointCircuitsTable": frozenset({"dynamodb:BatchGetItem", "dynamodb:PutItem"}),
         "EndpointStatsTable": frozenset({"dynamodb:UpdateItem"}),
         "OperationalEventsTable": frozenset({"dynamodb:PutItem"}),

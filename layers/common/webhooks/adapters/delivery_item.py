@@ -2,13 +2,16 @@
 
 What DynamoDB works with is an attribute of its own: the key (delivery_id, attempt), the index keys
 (webhook_ref, requested_at, event_id), what queries filter on (account_id, status, event), the TTL
-(expires_at) and the claim token. The rest of the attempt (what was sent, what came back) is one JSON
-attribute, `detail`: nothing queries inside it, and one attribute instead of thirteen keeps every
-write smaller (attribute names count toward an item's size and write units) and cheaper to encode.
+(expires_at) and the claim token. The rest of the attempt is two JSON attributes: `detail`, its outcome
+(small), and `content`, what was sent and the start of what came back (the large part). Nothing queries
+inside them, and two attributes instead of thirteen keep every write smaller (attribute names count toward
+an item's size and write units) and cheaper to encode. The log's indexes project `detail` and not
+`content`: a page of the log never shows a body, so each index write costs one unit whatever the payload.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +27,8 @@ def sortable_time(moment: datetime) -> str:
 
 
 _OUTCOME_FIELDS = set(AttemptOutcome.model_fields)
+# What was sent and came back: in the table only, not in its indexes.
+CONTENT_FIELDS = frozenset({"request_headers", "request_body", "response_excerpt"})
 
 
 class DeliveryItem(BaseModel):
@@ -82,8 +87,11 @@ class DeliveryItem(BaseModel):
             "status": {"S": self.status.value},
             "requested_at": {"S": self.requested_at},
             "expires_at": {"N": str(self.expires_at)},
-            "detail": {"S": self.detail.model_dump_json(exclude_defaults=True)},
+            "detail": {"S": self.detail.model_dump_json(exclude_defaults=True, exclude=set(CONTENT_FIELDS))},
         }
+        content = self.detail.model_dump_json(exclude_defaults=True, include=set(CONTENT_FIELDS))
+        if content != "{}":
+            item["content"] = {"S": content}
         if self.claim is not None:
             item["claim"] = {"S": self.claim}
         return item
@@ -100,9 +108,18 @@ class DeliveryItem(BaseModel):
             status=DeliveryStatus(item["status"]["S"]),
             requested_at=item["requested_at"]["S"],
             expires_at=int(item["expires_at"]["N"]),
-            detail=AttemptOutcome.model_validate_json(item["detail"]["S"]),
+            detail=_outcome(item),
             claim=item["claim"]["S"] if "claim" in item else None,
         )
+
+
+def _outcome(item: dict[str, Any]) -> AttemptOutcome:
+    """`detail` with `content` when the item has it (an index's copy does not; items written before the two
+    were apart hold all of it in `detail`)."""
+    outcome = json.loads(item["detail"]["S"])
+    if "content" in item:
+        outcome |= json.loads(item["content"]["S"])
+    return AttemptOutcome.model_validate(outcome)
 
 
 def record_to_item(record: DeliveryRecord, claim: str | None = None) -> dict[str, Any]:

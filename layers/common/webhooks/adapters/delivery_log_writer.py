@@ -15,7 +15,7 @@ from typing import Any
 from webhooks.adapters.delivery_item import item_to_record, record_to_item
 from webhooks.adapters.dynamo_batches import BATCH_WRITE_ITEMS, ROUNDS, Sleep, wait_before_round
 from webhooks.delivery.attempt import AttemptKey, Claim
-from webhooks.delivery.record import DeliveryRecord
+from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
 
 _UNCLAIMED = "attribute_not_exists(delivery_id)"
 
@@ -56,6 +56,23 @@ class DynamoDeliveryLogWriter:
                 return Claim(token=token)
             return Claim(token=None, earlier=item_to_record(holder))
         return Claim(token=token)
+
+    def keep_content(self, record: DeliveryRecord) -> None:
+        """Add the attempt's `content` to its claim, only while that is pending and has none."""
+        content = record_to_item(record).get("content")
+        if content is None:
+            return
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"delivery_id": {"S": record.delivery_id}, "attempt": {"N": str(record.attempt)}},
+                UpdateExpression="SET content = :content",
+                ConditionExpression="#status = :pending AND attribute_not_exists(content)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":content": content, ":pending": {"S": DeliveryStatus.PENDING.value}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return  # answered meanwhile, or given its content already
 
     def complete_all(self, records: Sequence[DeliveryRecord]) -> set[AttemptKey]:
         """Replace the claimed attempts with their outcomes (BatchWriteItem, unprocessed items retried

@@ -58,6 +58,10 @@ class AttemptLog(Protocol):
         """Replace the claims with their results; returns the attempts that could not be written."""
         ...
 
+    def keep_content(self, record: DeliveryRecord) -> None:
+        """Add what the attempt sends to its claim while it is still pending without it (else nothing)."""
+        ...
+
 
 class MessageQueue(Protocol):
     def send(self, message: DeliveryMessage, delay_seconds: int = 0) -> None: ...
@@ -162,9 +166,11 @@ class Deliverer:
         the message); a crash after the claim leaves it pending (read as unknown)."""
         try:
             claim = attempt.claimed_record()
-            answer = self._log.claim(claim)
+            # A pending claim is written without the body, which its result then writes once; a record the
+            # claim settles (skipped, failed) is final, body included.
+            answer = self._log.claim(claim.without_content() if claim.status is DeliveryStatus.PENDING else claim)
             if answer.token is None:
-                attempt.result = self._duplicate(attempt.message, answer.earlier)
+                attempt.result = self._duplicate(attempt.message, answer.earlier, claim)
             elif claim.status is not DeliveryStatus.PENDING:  # settled by the claim itself: no POST
                 attempt.result = DeliveryOutcome(claim.status.value, claim)
             else:
@@ -243,9 +249,16 @@ class Deliverer:
     def _policy(self, attempt: BatchAttempt) -> RetryPolicy | None:
         return attempt.claimed_webhook().retry_policy if attempt.message.trigger in RETRIED_TRIGGERS else None
 
-    def _duplicate(self, message: DeliveryMessage, earlier: DeliveryRecord | None) -> DeliveryOutcome:
+    def _duplicate(
+        self, message: DeliveryMessage, earlier: DeliveryRecord | None, claim: DeliveryRecord
+    ) -> DeliveryOutcome:
         """A duplicate of an attempt whose retry was logged but perhaps never queued (a crash between the
-        two): queue it again; the next attempt's own claim keeps that to one POST."""
+        two): queue it again; the next attempt's own claim keeps that to one POST. A duplicate of an attempt
+        whose result was never written (a crash after its POST, SQS handing it again) gives its claim the body,
+        so that it can still be redelivered."""
+        bodiless = earlier is not None and earlier.status is DeliveryStatus.PENDING and earlier.request_body is None
+        if bodiless and claim.request_body is not None:
+            self._log.keep_content(claim)
         if earlier is not None and earlier.next_attempt_at is not None:
             now = self._clock()
             self._queue.send(

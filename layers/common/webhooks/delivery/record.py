@@ -93,3 +93,8 @@ class DeliveryRecord(AttemptOutcome):
             expires_at=int((at + retention).timestamp()),
             **fields,
         )
+
+    def without_content(self) -> Self:
+        """The attempt without what it sends and gets back: what its claim stores, so that the body (the
+        large part) is written once, with the result."""
+        return self.model_copy(update={"request_body": None, "request_headers": {}, "response_excerpt": None})

@@ -142,6 +142,14 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
             module, handler_ms, limit_ms, ratio, target = found.groups()
             met = "yes" if float(ratio) <= float(target) else "**no**"
             lines.append(f"| `{module}` | {handler_ms} ms | {limit_ms} ms | {ratio} | <= {target} | {met} |")
+    first_calls = [line for item in runs for line in item.output if line.startswith("first invocation of ")]
+    if first_calls:
+        lines += [
+            "",
+            "The first invocation after the import, in the same kind of fresh process (against the emulator):",
+            "",
+        ]
+        lines += [f"- {line}" for line in first_calls]
     floors = [found for item in runs for line in item.output if (found := STACK_FLOOR.match(line))]
     for found in floors:
         imports, floor_ms, limit_ms, ratio = found.groups()

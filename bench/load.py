@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,16 @@ class LoadReport:
     duration_seconds: float
     in_flight: int
     unexpected: int = 0
+    # CPU seconds the run took in each process: where the time goes (0 where /proc cannot tell).
+    cpu_emulator_seconds: float = 0.0
+    cpu_stack_seconds: float = 0.0
+    cpu_driver_seconds: float = 0.0
+
+    def cpu_shares(self) -> str:
+        parts = {"emulator": self.cpu_emulator_seconds, "stack (pollers and handlers)": self.cpu_stack_seconds}
+        parts["driver and receiver"] = self.cpu_driver_seconds
+        total = sum(parts.values()) or 1.0
+        return ", ".join(f"{name} {seconds:.0f} s ({seconds / total:.0%})" for name, seconds in parts.items())
 
     @property
     def passed(self) -> bool:
@@ -108,6 +118,7 @@ class LoadReport:
                 f"latency p50 / p99    {self.p50_ms:.0f} ms / {self.p99_ms:.0f} ms (write to receipt)",
                 f"duration             {self.duration_seconds:.1f} s "
                 f"({self.expected / max(self.duration_seconds, 1e-9):.0f} deliveries/s, in flight <= {self.in_flight})",
+                f"CPU by process       {self.cpu_shares()}",
                 "PASSED" if self.passed else "FAILED",
             ]
         )
@@ -221,6 +232,23 @@ def run_load(
         return run.report(n, started, finished, hooks)
 
 
+def _cpu(stack_pid: int) -> tuple[float, float, float]:
+    """CPU seconds so far of the emulator (the stack's child process), the stack process and this one."""
+
+    def seconds(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    try:
+        children = Path(f"/proc/{stack_pid}/task/{stack_pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return sum(seconds(int(child)) for child in children), seconds(stack_pid), time.process_time()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=int(os.environ.get("N", "10000")), help="license writes")
@@ -232,7 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     with StackProcess(environ, state / "stack.log") as stack:
         token = issue_token(load_or_create_key(state), "load", Role.ADMIN)
         print(f"Writing {arguments.n} licenses x {WEBHOOKS_PER_ACCOUNT} webhooks ...", flush=True)
+        before = _cpu(stack.info.pid)
         report = run_load(stack.info, token, "load", arguments.n, in_flight=arguments.in_flight)
+        after = _cpu(stack.info.pid)
+    emulator, stack_cpu, driver = (end - start for start, end in zip(before, after, strict=True))
+    report = replace(report, cpu_emulator_seconds=emulator, cpu_stack_seconds=stack_cpu, cpu_driver_seconds=driver)
     print(report.render())
     result = Path(state_dir()) / RESULT_FILE
     result.write_text(json.dumps(asdict(report) | {"passed": report.passed}, indent=2) + "\n", encoding="utf-8")

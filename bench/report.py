@@ -174,6 +174,21 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
             "Latency is write to receipt (the writer's time per item, the receiver's time per POST); writes are",
             f"paced to at most {load['in_flight']} deliveries in flight, since moto's queues slow down with depth.",
         ]
+        if load.get("cpu_emulator_seconds"):
+            cpu = {
+                "the emulator (moto, one process)": float(str(load["cpu_emulator_seconds"])),
+                "the stack process (pollers, handlers, API)": float(str(load["cpu_stack_seconds"])),
+                "the driver and receiver": float(str(load["cpu_driver_seconds"])),
+            }
+            total = sum(cpu.values())
+            shares = "; ".join(f"{name} {seconds:.0f} s ({seconds / total:.0%})" for name, seconds in cpu.items())
+            busy = cpu["the emulator (moto, one process)"] / float(str(load["duration_seconds"]))
+            lines += [
+                "",
+                f"Where the time went (CPU seconds during the run, {platform.machine()}, 2 cores): {shares}. The",
+                f"emulator was busy {busy:.2f} of the run's wall time (one Python process: 1.0 is all it can do)"
+                + (", the bottleneck." if busy > 0.85 else "."),
+            ]
     lines += ["", "## Raw output", ""]
     for item in runs:
         lines += [f"### {item.benchmark.script} ({item.seconds:.0f} s)", "", "```", *item.output, "```", ""]

@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "layers/common")]  # run as a script, like the other benchmarks
+
+from bench.emulator import CREDENTIALS  # noqa: E402 - after the path it is found on
+
 RUNS = 5
 # Handler module, the template function it belongs to, and its target.
 TARGETS = {
@@ -23,7 +27,6 @@ TARGETS = {
     "functions.deliver.app": ("DeliverFunction", 1.3),
     "functions.manage.app": ("ManageFunction", 1.6),
 }
-CREDENTIALS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 BASELINE = "import boto3\nboto3.client('dynamodb')"
 # What every handler needs at import on top of the limit, and nothing of ours: pydantic with one model,
 # Powertools' Logger and Metrics. Printed for reference: how much of the target the stack itself takes.
@@ -48,7 +51,6 @@ def median_seconds(code: str, variables: dict[str, str]) -> float:
 
 
 def main() -> None:
-    sys.path[:0] = [str(ROOT), str(ROOT / "layers/common")]  # run as a script, like the other benchmarks
     from local.sam_template import offline_environment
 
     variables = offline_environment("DeliverFunction")

@@ -45,26 +45,16 @@ LOGS_INGESTED_GB = 0.50  # CloudWatch Logs; EMF metrics are log lines too
 GB = 1024**3
 
 
-def _environment(endpoint: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-        }
-    )
-
-
 def cost_stack(endpoint: str) -> Any:
     import boto3
 
     from bench.cost_meter import Meter
     from bench.cost_run import ByteSink, CostStack
+    from bench.emulator import use_emulator
     from local.data_plane import deploy_data_plane
     from local.sam_template import function_environment, translated_template
 
-    _environment(endpoint)
+    use_emulator(endpoint)
     setup = boto3.Session(region_name="us-east-1")
     deployed = deploy_data_plane(setup)
     template = translated_template()

@@ -45,17 +45,6 @@ class _Context:
     aws_request_id = "bench"
 
 
-def _environment(endpoint: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-        }
-    )
-
-
 def _records(session: Any, deployed: Any) -> list[dict[str, Any]]:
     from botocore.config import Config
 
@@ -117,11 +106,11 @@ def _queue_depth(sqs: Any, queue_url: str) -> int:
 
 
 def main() -> None:
-    from bench.emulator import moto_server
+    from bench.emulator import moto_server, use_emulator
 
     # The emulator lets the bench purge the queue between runs (AWS allows one purge a minute).
     with moto_server(os.environ | {"MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false"}) as endpoint:
-        _environment(endpoint)
+        use_emulator(endpoint)
         import boto3
 
         from local.data_plane import deploy_data_plane

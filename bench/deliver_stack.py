@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from bench.emulator import moto_server
+from bench.emulator import moto_server, use_emulator
 from local.data_plane import deploy_data_plane
 from local.sam_template import DeployedDataPlane, function_environment, translated_template
 from tests.support.builders import a_delivery_message, a_webhook
@@ -56,11 +56,8 @@ def message_for(webhook_id: str, index: int) -> str:
 
 @contextmanager
 def deliver_stack() -> Iterator[DeliverStack]:
-    os.environ.update(
-        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
-    )
     with moto_server() as endpoint, running_receiver() as receiver:
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        use_emulator(endpoint)
         session = boto3.Session(region_name="us-east-1")
         deployed = deploy_data_plane(session)
         environment = function_environment(translated_template(), "DeliverFunction", deployed)

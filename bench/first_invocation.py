@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from bench.emulator import CREDENTIALS, moto_server
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
-CREDENTIALS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 # Timed in the child: the import, then the first call. The context is a plain object (importing the
 # tests' builder would import our modules before the clock starts).
 HANDLER_CHILD = """
@@ -92,7 +93,6 @@ def first_invocations(rounds: int = RUNS) -> Iterator[FirstInvocations]:
     """For emit and deliver: (handler, limit) timings, measured against one emulator and receiver."""
     import boto3
 
-    from bench.emulator import moto_server
     from local.data_plane import deploy_data_plane
     from local.sam_template import function_environment, translated_template
     from tests.support.receivers import running_receiver

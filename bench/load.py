@@ -70,6 +70,14 @@ class LoadReceiver(LoopbackEndpoint):
             return len(self._receipts)
 
 
+def cpu_shares(emulator: float, stack: float, driver: float) -> str:
+    """Each process's CPU seconds and its share of their sum."""
+    parts = {"emulator (moto, one process)": emulator, "stack (pollers, handlers, API)": stack}
+    parts["driver and receiver"] = driver
+    total = sum(parts.values()) or 1.0
+    return ", ".join(f"{name} {seconds:.0f} s ({seconds / total:.0%})" for name, seconds in parts.items())
+
+
 @dataclass(frozen=True)
 class LoadReport:
     writes: int
@@ -90,10 +98,7 @@ class LoadReport:
     cpu_driver_seconds: float = 0.0
 
     def cpu_shares(self) -> str:
-        parts = {"emulator": self.cpu_emulator_seconds, "stack (pollers and handlers)": self.cpu_stack_seconds}
-        parts["driver and receiver"] = self.cpu_driver_seconds
-        total = sum(parts.values()) or 1.0
-        return ", ".join(f"{name} {seconds:.0f} s ({seconds / total:.0%})" for name, seconds in parts.items())
+        return cpu_shares(self.cpu_emulator_seconds, self.cpu_stack_seconds, self.cpu_driver_seconds)
 
     @property
     def passed(self) -> bool:

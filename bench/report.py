@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.load import cpu_shares
 from local.state import state_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,19 +176,15 @@ def render(runs: list[Run], load: dict[str, object] | None) -> str:
             f"paced to at most {load['in_flight']} deliveries in flight, since moto's queues slow down with depth.",
         ]
         if load.get("cpu_emulator_seconds"):
-            cpu = {
-                "the emulator (moto, one process)": float(str(load["cpu_emulator_seconds"])),
-                "the stack process (pollers, handlers, API)": float(str(load["cpu_stack_seconds"])),
-                "the driver and receiver": float(str(load["cpu_driver_seconds"])),
-            }
-            total = sum(cpu.values())
-            shares = "; ".join(f"{name} {seconds:.0f} s ({seconds / total:.0%})" for name, seconds in cpu.items())
-            busy = cpu["the emulator (moto, one process)"] / float(str(load["duration_seconds"]))
+            emulator, stack, driver = (
+                float(str(load[f"cpu_{part}_seconds"])) for part in ("emulator", "stack", "driver")
+            )
+            busy = emulator / float(str(load["duration_seconds"]))
             lines += [
                 "",
-                f"Where the time went (CPU seconds during the run, {platform.machine()}, 2 cores): {shares}. The",
-                f"emulator was busy {busy:.2f} of the run's wall time (one Python process: 1.0 is all it can do)"
-                + (", the bottleneck." if busy > 0.85 else "."),
+                f"Where the time went (CPU seconds during the run, {platform.machine()}): "
+                f"{cpu_shares(emulator, stack, driver)}. The emulator was busy {busy:.2f} of the run's wall time "
+                "(one Python process: 1.0 is all it can do)" + (", the bottleneck." if busy > 0.85 else "."),
             ]
     lines += ["", "## Raw output", ""]
     for item in runs:

@@ -10,6 +10,20 @@ export function h(tag, props = {}, ...children) {
     else if (PROPERTIES.has(name)) element[name] = value;
     else if (value !== false) element.setAttribute(name, value === true ? "" : String(value));
   }
+  return withChildren(element, children);
+}
+
+/** svg("rect", {x: 1}, ...children) -> an SVG element: attributes only (an <svg> draws no HTML element). */
+export function svg(tag, attributes = {}, ...children) {
+  const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined && value !== null) element.setAttribute(name, String(value));
+  }
+  return withChildren(element, children);
+}
+
+// Children as h() and svg() take them: nodes, text (as text nodes), nested arrays; null/undefined/false skipped.
+function withChildren(element, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));

@@ -2,24 +2,11 @@
 // sparkline of its last day (from the list call itself), and its page's 7-day chart of POSTs per hour
 // (succeeded and failed, stacked) with their p95 duration.
 import { path } from "./api.js";
-import { h, replace, when } from "./dom.js";
+import { h, replace, svg, when } from "./dom.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 // Below this share of successes over the last day a webhook whose circuit is closed is called degraded:
 // answers the circuit does not count (4xx) fail its deliveries all the same.
 const HEALTHY_SUCCESS_RATE = 0.95;
-
-// s("rect", {x: 1}, ...) -> an SVG element (h() creates HTML elements, which an <svg> does not draw).
-function s(tag, attributes = {}, ...children) {
-  const element = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value !== undefined && value !== null) element.setAttribute(name, String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child !== null && child !== undefined && child !== false) element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 const percent = (rate) => `${Math.floor(rate * 1000) / 10}%`;
 const duration = (ms) => (ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`);
@@ -54,11 +41,11 @@ export function sparkline(hours) {
   const bars = hours.map((hour, index) => stackedBar(hour, index * step, step - 1, height, (count) => (count / peak) * height));
   const failed = hours.reduce((sum, hour) => sum + hour.failed, 0);
   const label = `Last 24 hours: ${hours.reduce((sum, hour) => sum + hour.succeeded, 0)} succeeded, ${failed} failed`;
-  return s(
+  return svg(
     "svg",
     { class: "sparkline", "data-testid": "sparkline", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label },
-    s("title", {}, label),
-    s("line", { class: "baseline", x1: 0, x2: width, y1: height - 0.5, y2: height - 0.5 }),
+    svg("title", {}, label),
+    svg("line", { class: "baseline", x1: 0, x2: width, y1: height - 0.5, y2: height - 0.5 }),
     bars,
   );
 }
@@ -67,12 +54,12 @@ export function sparkline(hours) {
 function stackedBar(hour, x, width, bottom, scale, title = null) {
   const ok = scale(hour.succeeded);
   const bad = scale(hour.failed);
-  return s(
+  return svg(
     "g",
     { class: "hour" },
-    title ? s("title", {}, title) : null,
-    hour.succeeded ? s("rect", { class: "succeeded", x, width, y: bottom - ok, height: ok }) : null,
-    hour.failed ? s("rect", { class: "failed", x, width, y: bottom - ok - bad, height: bad }) : null,
+    title ? svg("title", {}, title) : null,
+    hour.succeeded ? svg("rect", { class: "succeeded", x, width, y: bottom - ok, height: ok }) : null,
+    hour.failed ? svg("rect", { class: "failed", x, width, y: bottom - ok - bad, height: bad }) : null,
   );
 }
 
@@ -115,20 +102,20 @@ export function healthChart(hours) {
     .map((hour, index) => ({ at: new Date(hour.hour), index }))
     .filter(({ at }) => at.getHours() === 0)
     .map(({ at, index }) => [
-      s("line", { class: "day", x1: left + index * step, x2: left + index * step, y1: top, y2: base }),
-      s("text", { x: left + index * step + 3, y: height - 8 }, at.toLocaleDateString(undefined, { weekday: "short", day: "numeric" })),
+      svg("line", { class: "day", x1: left + index * step, x2: left + index * step, y1: top, y2: base }),
+      svg("text", { x: left + index * step + 3, y: height - 8 }, at.toLocaleDateString(undefined, { weekday: "short", day: "numeric" })),
     ]);
-  const axis = (x, anchor, label, y) => s("text", { x, y, "text-anchor": anchor, class: "axis" }, label);
+  const axis = (x, anchor, label, y) => svg("text", { x, y, "text-anchor": anchor, class: "axis" }, label);
   return h(
     "figure",
     { class: "health-chart", "data-testid": "health-chart" },
-    s(
+    svg(
       "svg",
       { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "POSTs per hour over 7 days, succeeded and failed, with p95 duration" },
-      s("line", { class: "baseline", x1: left, x2: left + plotWidth, y1: base, y2: base }),
+      svg("line", { class: "baseline", x1: left, x2: left + plotWidth, y1: base, y2: base }),
       days,
       bars,
-      s("path", { class: "p95", d: line }),
+      svg("path", { class: "p95", d: line }),
       axis(left - 6, "end", countTop, top + 8),
       axis(left - 6, "end", 0, base),
       axis(left + plotWidth + 6, "start", duration(msTop), top + 8),

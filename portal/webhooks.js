@@ -1,4 +1,4 @@
-// The webhook list: status (with the endpoint's circuit when it is not healthy), last delivery outcome, enable/disable, test event, rotate secret, links to
+// The webhook list: status (with the endpoint's circuit when it is not healthy), its last day (a sparkline), enable/disable, test event, rotate secret, links to
 // edit (and delete), the delivery log and the change history; stored webhooks that do not read back apart.
 import { path } from "./api.js";
 import { recoverDialog } from "./deliveries.js";

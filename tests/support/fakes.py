@@ -23,7 +23,7 @@ from webhooks.delivery.endpoint_guard import CircuitStore, EndpointGuard, GuardR
 from webhooks.delivery.endpoint_stats import EndpointStatsRecorder, HourlyStats, HourTally, hour_of
 from webhooks.delivery.message import DeliveryMessage
 from webhooks.delivery.outbound import OutboundRequest, SendResult
-from webhooks.delivery.record import DeliveryRecord, DeliveryStatus
+from webhooks.delivery.record import CONTENT_FIELDS, DeliveryRecord, DeliveryStatus
 from webhooks.delivery.resend import DeferralQueue
 from webhooks.delivery.rules import DeliveryRules
 from webhooks.delivery.timers import TimersOnOneThread
@@ -251,8 +251,7 @@ class InMemoryDeliveryLog:
     def keep_content(self, record: DeliveryRecord) -> None:
         """As the adapter's conditional update: only onto a pending claim that has no content yet."""
         stored = self.records.get(attempt_key(record))
-        sent = {"request_body": record.request_body, "request_headers": record.request_headers}
-        sent["response_excerpt"] = record.response_excerpt
+        sent = record.model_dump(include=set(CONTENT_FIELDS))
         if stored is not None and stored.status is DeliveryStatus.PENDING and stored.request_body is None:
             self.records[attempt_key(record)] = stored.model_copy(update=sent)
 

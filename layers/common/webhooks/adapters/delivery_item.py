@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from webhooks.adapters.keys import webhook_ref
-from webhooks.delivery.record import AttemptOutcome, DeliveryRecord, DeliveryStatus
+from webhooks.delivery.record import CONTENT_FIELDS, AttemptOutcome, DeliveryRecord, DeliveryStatus
 
 
 def sortable_time(moment: datetime) -> str:
@@ -27,8 +27,6 @@ def sortable_time(moment: datetime) -> str:
 
 
 _OUTCOME_FIELDS = set(AttemptOutcome.model_fields)
-# What was sent and came back: in the table only, not in its indexes.
-CONTENT_FIELDS = frozenset({"request_headers", "request_body", "response_excerpt"})
 
 
 class DeliveryItem(BaseModel):

@@ -64,6 +64,9 @@ class AttemptOutcome(BaseModel):
     next_attempt_at: datetime | None = Field(default=None, description="When the retry policy tries again.")
 
 
+# What an attempt sent and got back: the large part of a record, which its claim leaves out.
+CONTENT_FIELDS = frozenset({"request_headers", "request_body", "response_excerpt"})
+
 # What a queue message, its log record and a message rebuilt from the log share, field for field.
 DELIVERY_KEYS = ("delivery_id", "event_id", "event", "webhook_id", "account_id")
 
@@ -97,4 +100,7 @@ class DeliveryRecord(AttemptOutcome):
     def without_content(self) -> Self:
         """The attempt without what it sends and gets back: what its claim stores, so that the body (the
         large part) is written once, with the result."""
-        return self.model_copy(update={"request_body": None, "request_headers": {}, "response_excerpt": None})
+        defaults = {
+            name: AttemptOutcome.model_fields[name].get_default(call_default_factory=True) for name in CONTENT_FIELDS
+        }
+        return self.model_copy(update=defaults)

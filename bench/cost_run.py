@@ -10,9 +10,9 @@ failed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import math
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,21 +52,26 @@ class ByteSink(io.TextIOBase):
 
 
 class FailingFirstAttempts(LoopbackEndpoint):
-    """Answers 500 to the first POST of a chosen share of deliveries (by their webhook-id), 200 to the rest."""
+    """Answers 500 to the first POST of a share of the deliveries, spread evenly in the order they first
+    arrive (a fifth: the 5th, 10th, ...), and 200 to every other POST."""
 
     def __init__(self, failing_share: float) -> None:
         super().__init__(name="cost-receiver")
         self._share = failing_share
         self._seen: set[str] = set()
+        self._lock = threading.Lock()
         self.posts = 0
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:  # noqa: ARG002 - the endpoint's signature
-        self.posts += 1
         delivery = headers.get("webhook-id", "")
-        first = delivery not in self._seen
-        self._seen.add(delivery)
-        chosen = int(hashlib.sha256(delivery.encode()).hexdigest(), 16) % 1000 < self._share * 1000
-        return 500 if first and chosen else 200
+        with self._lock:  # the server answers on a thread per connection
+            self.posts += 1
+            if delivery in self._seen:
+                return 200
+            self._seen.add(delivery)
+            count = len(self._seen)
+            chosen = math.floor(count * self._share) > math.floor((count - 1) * self._share)
+        return 500 if chosen else 200
 
 
 @dataclass

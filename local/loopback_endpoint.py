@@ -11,9 +11,16 @@ from typing import Any, Self
 from local.state import LOOPBACK
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of deliver's concurrent connections overflowed it and
+    # the kernel dropped connections (seen as `connection` failures after a 1 s connect timeout in the load
+    # test). Real endpoints listen with a backlog of 128 or more.
+    request_queue_size = 128
+
+
 class LoopbackEndpoint:
     def __init__(self, port: int = 0, name: str = "receiver") -> None:
-        self._server = ThreadingHTTPServer((LOOPBACK, port), _handler_class(self))
+        self._server = _Server((LOOPBACK, port), _handler_class(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
